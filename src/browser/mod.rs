@@ -1,0 +1,177 @@
+//! wasm-bindgen exports for front-ends (feature `browser`), built into `pkg/`.
+//!
+//! Thin: JS values in, core call, JS values out. Every argument is taken as a
+//! `JsValue` and checked here, so a wrong type from JavaScript becomes a typed
+//! `invalid_options` error instead of a wasm-bindgen panic or a silent coercion.
+//! Errors are thrown as `Error` objects named `VippsLoginError` with `.code`, `.hint`
+//! and any details as fields.
+
+use crate::callback::parse_callback as core_parse_callback;
+use crate::error::{Error, ErrorCode};
+use crate::login::{create_login as core_create_login, LoginOptions};
+use crate::random::{
+    random_nonce as core_random_nonce, random_state as core_random_state, PkceCodeVerifier,
+};
+use crate::redirect_uri::check_redirect_uri as core_check_redirect_uri;
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = include_str!("types.d.ts");
+
+/// Details whose values are numbers in JavaScript.
+const NUMERIC_DETAILS: &[&str] = &["position", "length"];
+
+fn set(target: &Object, key: &str, value: &JsValue) {
+    // Reflect.set on a plain object or Error we created cannot fail.
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+fn set_str(target: &Object, key: &str, value: &str) {
+    set(target, key, &JsValue::from_str(value));
+}
+
+fn set_opt(target: &Object, key: &str, value: Option<&str>) {
+    if let Some(v) = value {
+        set_str(target, key, v);
+    }
+}
+
+/// Copies code, hint and details onto a JS object.
+fn describe(target: &Object, e: &Error) {
+    set_str(target, "code", e.code().as_str());
+    set_opt(target, "hint", e.hint());
+    for (name, value) in e.details() {
+        match value.parse::<f64>() {
+            Ok(n) if NUMERIC_DETAILS.contains(name) => set(target, name, &JsValue::from_f64(n)),
+            _ => set_str(target, name, value),
+        }
+    }
+}
+
+fn to_js_error(e: Error) -> JsValue {
+    let err = js_sys::Error::new(e.message());
+    err.set_name("VippsLoginError");
+    describe(&err, &e);
+    err.into()
+}
+
+fn problem(e: &Error) -> JsValue {
+    let obj = Object::new();
+    describe(&obj, e);
+    set_str(&obj, "message", e.message());
+    obj.into()
+}
+
+fn invalid(message: String) -> JsValue {
+    to_js_error(Error::new(ErrorCode::InvalidOptions, message))
+}
+
+fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
+    value
+        .as_string()
+        .ok_or_else(|| invalid(format!("{name} must be a string")))
+}
+
+/// Builds a Vipps authorization URL with fresh state, nonce and PKCE (S256), checking
+/// every Vipps rule before anything is sent.
+#[wasm_bindgen(js_name = createLogin, unchecked_return_type = "Login")]
+pub fn create_login(
+    #[wasm_bindgen(unchecked_param_type = "LoginOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    if !options.is_object() {
+        return Err(invalid("createLogin takes an options object".into()));
+    }
+    let options: LoginOptions = serde_wasm_bindgen::from_value(options)
+        .map_err(|e| invalid(format!("createLogin options: {e}")))?;
+    let login = core_create_login(&options).map_err(to_js_error)?;
+    let obj = Object::new();
+    set_str(&obj, "url", &login.url);
+    set_str(&obj, "state", &login.state);
+    set_str(&obj, "nonce", &login.nonce);
+    set_opt(
+        &obj,
+        "codeVerifier",
+        login.code_verifier.as_ref().map(|v| v.secret()),
+    );
+    set_opt(&obj, "codeChallenge", login.code_challenge.as_deref());
+    set_str(&obj, "issuer", login.issuer.as_str());
+    Ok(obj.into())
+}
+
+/// Reads the callback (a full URL or a query string), checks `state` in constant time
+/// and `iss` (RFC 9207) when an issuer is given, and returns the code, or throws the
+/// typed error Vipps sent.
+#[wasm_bindgen(js_name = parseCallback, unchecked_return_type = "Callback")]
+pub fn parse_callback(
+    #[wasm_bindgen(js_name = urlOrQuery, unchecked_param_type = "string")] url_or_query: JsValue,
+    #[wasm_bindgen(js_name = expectedState, unchecked_param_type = "string")]
+    expected_state: JsValue,
+    #[wasm_bindgen(js_name = expectedIssuer, unchecked_param_type = "string | undefined")]
+    expected_issuer: JsValue,
+) -> Result<JsValue, JsValue> {
+    let input = string_arg(&url_or_query, "urlOrQuery")?;
+    let expected_state = string_arg(&expected_state, "expectedState")?;
+    let expected_issuer = if expected_issuer.is_undefined() || expected_issuer.is_null() {
+        None
+    } else {
+        Some(string_arg(&expected_issuer, "expectedIssuer")?)
+    };
+    let cb = core_parse_callback(&input, &expected_state, expected_issuer.as_deref())
+        .map_err(to_js_error)?;
+    let obj = Object::new();
+    set_str(&obj, "code", &cb.code);
+    set_str(&obj, "state", &cb.state);
+    set_opt(&obj, "scope", cb.scope.as_deref());
+    set_opt(&obj, "iss", cb.iss.as_deref());
+    Ok(obj.into())
+}
+
+/// Checks a redirect URI against Vipps' rules and, when `registered` is given, against
+/// the registered URIs byte for byte.
+#[wasm_bindgen(js_name = checkRedirectUri, unchecked_return_type = "RedirectUriReport")]
+pub fn check_redirect_uri(
+    #[wasm_bindgen(unchecked_param_type = "string")] uri: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string[] | undefined")] registered: JsValue,
+) -> Result<JsValue, JsValue> {
+    let uri = string_arg(&uri, "uri")?;
+    let registered: Vec<String> = if registered.is_undefined() || registered.is_null() {
+        Vec::new()
+    } else if Array::is_array(&registered) {
+        Array::from(&registered)
+            .iter()
+            .map(|v| string_arg(&v, "registered[]"))
+            .collect::<Result<_, _>>()?
+    } else {
+        return Err(invalid("registered must be an array of strings".into()));
+    };
+    let report = core_check_redirect_uri(&uri, &registered);
+    let obj = Object::new();
+    set(&obj, "ok", &JsValue::from_bool(report.ok()));
+    let list = |v: &[Error]| v.iter().map(problem).collect::<Array>();
+    set(&obj, "errors", &list(&report.errors));
+    set(&obj, "warnings", &list(&report.warnings));
+    Ok(obj.into())
+}
+
+/// A fresh `state`: 256 random bits, base64url (43 characters).
+#[wasm_bindgen(js_name = randomState)]
+pub fn random_state() -> Result<String, JsValue> {
+    core_random_state().map_err(to_js_error)
+}
+
+/// A fresh `nonce`: 256 random bits, base64url (43 characters).
+#[wasm_bindgen(js_name = randomNonce)]
+pub fn random_nonce() -> Result<String, JsValue> {
+    core_random_nonce().map_err(to_js_error)
+}
+
+/// A fresh PKCE pair: a 43-character code_verifier and its S256 code_challenge.
+#[wasm_bindgen(js_name = createPkce, unchecked_return_type = "Pkce")]
+pub fn create_pkce() -> Result<JsValue, JsValue> {
+    let verifier = PkceCodeVerifier::random().map_err(to_js_error)?;
+    let obj = Object::new();
+    set_str(&obj, "codeVerifier", verifier.secret());
+    set_str(&obj, "codeChallenge", &verifier.s256_challenge());
+    Ok(obj.into())
+}

@@ -1,0 +1,256 @@
+//! One error type for every step: a stable machine code, a message for humans and,
+//! where the Vipps Login FAQ has advice, a hint that says what to check.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident => $code:literal, $hint:expr; )*) => {
+        /// Stable, snake_case machine codes. Never renamed once released: front-ends
+        /// and logs match on them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, for documentation and for tests that keep the TypeScript
+            /// declarations in step.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// The stable string form, e.g. `state_too_short`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+
+            /// The advice that goes with this code, mostly from Vipps' Login FAQ.
+            pub fn default_hint(self) -> Option<&'static str> {
+                match self { $(ErrorCode::$variant => $hint,)* }
+            }
+        }
+    };
+}
+
+const HINT_REDIRECT_EXACT: &str = "The redirect_uri must be 100% identical to one registered for the sales unit on portal.vippsmobilepay.com: check trailing '/', percent-encoded characters such as %20, capitalization and the query string (Vipps FAQ: invalid_request / invalid_client).";
+
+error_codes! {
+    // Configuration: environment, issuer, discovery, client.
+    /// The issuer is not an absolute https URL (or http on loopback).
+    IssuerInvalid => "issuer_invalid", Some("Use environment \"test\" (https://apitest.vipps.no) or \"production\" (https://api.vipps.no), or an issuer URL like https://apitest.vipps.no/access-management-1.0/access/ (with the trailing slash).");
+    /// A plain-http issuer that is not 127.0.0.1 or localhost.
+    IssuerInsecure => "issuer_insecure", Some("Plain http is accepted only for 127.0.0.1 or localhost (the local emulator). Use https for every other issuer.");
+    /// The discovery document names another issuer than the one expected (OIDC Discovery 4.3).
+    DiscoveryIssuerMismatch => "discovery_issuer_mismatch", Some("The discovery document's issuer must equal the configured issuer byte for byte. Vipps' issuer ends in '/': https://api.vipps.no/access-management-1.0/access/");
+    /// The discovery document is not valid JSON or lacks a required field.
+    DiscoveryInvalid => "discovery_invalid", None;
+    /// The issuer does not follow Vipps' layout and no discovery document was given.
+    EndpointsUnknown => "endpoints_unknown", Some("For an issuer that is not laid out like Vipps' (/access-management-1.0/access/), pass its discovery document (/.well-known/openid-configuration).");
+    /// Neither client_id nor msn was given, or both were.
+    ClientIdMissing => "client_id_missing", Some("Pass the sales unit's client_id (portal.vippsmobilepay.com, Developer > API keys), or msn if you log in with partner keys; not both.");
+    /// Options passed from JavaScript have the wrong shape.
+    InvalidOptions => "invalid_options", None;
+    /// The platform's random number generator failed.
+    RandomUnavailable => "random_unavailable", Some("No cryptographically secure random source: in a browser this needs crypto.getRandomValues.");
+
+    // The authorization request (refused before anything is sent).
+    /// state shorter than Vipps' minimum of 8 characters.
+    StateTooShort => "state_too_short", Some("Vipps requires state to be at least 8 characters. Use randomState() (256 bits) instead of your own value.");
+    /// state longer than this library's cap.
+    StateTooLong => "state_too_long", Some("Vipps has answered HTTP 502 when state or nonce is around 1000 characters. Keep state short: store the payload server-side and use its key as state (Vipps FAQ: HTTP 502).");
+    /// nonce longer than this library's cap.
+    NonceTooLong => "nonce_too_long", Some("Vipps has answered HTTP 502 when state or nonce is around 1000 characters. Use randomNonce() (Vipps FAQ: HTTP 502).");
+    /// An empty nonce: Vipps puts "nonce": "" in id_tokens for requests without one.
+    NonceEmpty => "nonce_empty", Some("Leave nonce out to get a random one, or use randomNonce(). An empty nonce would match id_tokens issued without one.");
+    /// The authorization URL is longer than Vipps handles.
+    AuthorizationUrlTooLong => "authorization_url_too_long", Some("Vipps has answered HTTP 502 when a URL in the login redirect chain is over about 2000 characters. Shorten state, nonce and the redirect URI (Vipps FAQ: HTTP 502).");
+    /// A scope name Vipps does not know (names are case sensitive).
+    ScopeUnknown => "scope_unknown", Some("Vipps scopes are case sensitive: openid, name, email, phoneNumber, address, birthDate, nin, gender, delegatedConsents, customFlow, paymentSourceReferences. There is no profile or phone scope (Vipps FAQ: invalid_scope).");
+    /// An empty or malformed scope value.
+    ScopeInvalid => "scope_invalid", None;
+    /// requested_flow=app_to_app_v2 without PKCE.
+    PkceRequired => "pkce_required", Some("Vipps requires PKCE (code_challenge with S256) for requested_flow=app_to_app_v2. Leave pkce on.");
+    /// A code_verifier that breaks RFC 7636 4.1.
+    CodeVerifierInvalid => "code_verifier_invalid", Some("A PKCE code_verifier is 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 4.1). Leave it out to get a random one.");
+    /// requested_flow=app_to_app without app_callback_uri.
+    AppCallbackUriMissing => "app_callback_uri_missing", Some("requested_flow=app_to_app needs app_callback_uri, the URI that switches the phone back to your app; it must be registered like a redirect URI. Prefer app_to_app_v2 for new apps.");
+    /// app_callback_uri given for another flow than app_to_app.
+    AppCallbackUriUnexpected => "app_callback_uri_unexpected", Some("app_callback_uri is only used with requested_flow=app_to_app.");
+    /// requested_flow is not one Vipps knows.
+    RequestedFlowUnknown => "requested_flow_unknown", Some("requested_flow is one of automatic_return_from_vipps_app, app_to_app, app_to_app_v2.");
+    /// market is not NO, SE, DK or FI.
+    MarketInvalid => "market_invalid", Some("market is one of NO, SE, DK, FI: it picks the Vipps or MobilePay look.");
+    /// acr_values is empty or holds characters that cannot be sent.
+    AcrValuesInvalid => "acr_values_invalid", Some("Vipps knows acr_values=urn:vipps:acr:app_auth (confirm in the app); the id_token's acr must then be checked.");
+
+    // Redirect URIs.
+    /// The redirect URI is empty.
+    RedirectUriEmpty => "redirect_uri_empty", None;
+    /// Not a syntactically valid URI (RFC 3986).
+    RedirectUriInvalid => "redirect_uri_invalid", Some("The redirect URI must be a valid absolute URI (RFC 3986): no spaces or other characters that need percent-encoding.");
+    /// A relative URI.
+    RedirectUriNotAbsolute => "redirect_uri_not_absolute", Some("Use an absolute URI with a scheme, like https://example.com/callback.");
+    /// Contains '#'.
+    RedirectUriHasFragment => "redirect_uri_has_fragment", Some("Vipps does not allow # in redirect URIs (Vipps FAQ: requirements for redirect URIs).");
+    /// A custom scheme with nothing after it.
+    RedirectUriCustomSchemeWithoutPath => "redirect_uri_custom_scheme_without_path", Some("A custom URL scheme needs a path: myapp://callback, not myapp:// (Vipps FAQ). Universal links / app links (https://...) are recommended instead.");
+    /// http or https without a host.
+    RedirectUriMissingHost => "redirect_uri_missing_host", Some("An http(s) redirect URI needs a host, like https://example.com/callback.");
+    /// Plain http for another host than localhost.
+    RedirectUriHttpNotLocalhost => "redirect_uri_http_not_localhost", Some("Plain http is only for localhost / 127.0.0.1 during development; use https.");
+    /// A scheme that can run code or read files.
+    RedirectUriSchemeForbidden => "redirect_uri_scheme_forbidden", Some("javascript:, data:, vbscript: and file: URIs can never be redirect URIs.");
+    /// Not byte-for-byte equal to any registered URI.
+    RedirectUriNotRegistered => "redirect_uri_not_registered", Some(HINT_REDIRECT_EXACT);
+    /// Warning: percent-encoded characters, which commonly break exact matching.
+    RedirectUriPercentEncoded => "redirect_uri_percent_encoded", Some(HINT_REDIRECT_EXACT);
+    /// Warning: uppercase letters in the host.
+    RedirectUriUppercaseHost => "redirect_uri_uppercase_host", Some(HINT_REDIRECT_EXACT);
+    /// Warning: the path ends in '/'.
+    RedirectUriTrailingSlash => "redirect_uri_trailing_slash", Some(HINT_REDIRECT_EXACT);
+    /// Warning: a custom scheme instead of a universal link / app link.
+    RedirectUriCustomScheme => "redirect_uri_custom_scheme", Some("Vipps recommends universal links (Apple) / app links (Android), https://..., over custom URL schemes for better security.");
+
+    // The callback.
+    /// Neither code nor error in the callback, or it could not be read.
+    CallbackInvalid => "callback_invalid", Some("Pass the full callback URL (location.href) or its query string, as Vipps sent it.");
+    /// A parameter appears more than once (RFC 6749 3.1).
+    CallbackParameterRepeated => "callback_parameter_repeated", None;
+    /// No state in the callback.
+    CallbackMissingState => "callback_missing_state", Some("The callback has no state. Start the login again from your site.");
+    /// No code in a successful callback.
+    CallbackMissingCode => "callback_missing_code", Some("The callback has no code. Start the login again from your site.");
+    /// state differs from the one this login started with.
+    StateMismatch => "state_mismatch", Some("The callback's state is not the one this login started with: the login was started elsewhere, already completed, or forged. Start the login again.");
+    /// RFC 9207: the callback's iss differs from the expected issuer.
+    IssuerMismatch => "issuer_mismatch", Some("The callback came from another issuer than the one this login started with (RFC 9207 mix-up defence). Check the environment (test vs production).");
+
+    // Errors Vipps sends back to the redirect URI.
+    /// The user cancelled or declined.
+    VippsAccessDenied => "vipps_access_denied", Some("The user cancelled the login or did not consent. Nothing is wrong with the integration: offer to try again.");
+    /// Vipps failed.
+    VippsServerError => "vipps_server_error", Some("Vipps had an internal error. Try again in a little while.");
+    /// The user must log in again.
+    VippsLoginRequired => "vipps_login_required", Some("The user has to log in again: start a new login.");
+    /// app_callback_uri is not a valid URI.
+    VippsInvalidAppCallbackUri => "vipps_invalid_app_callback_uri", Some("The app_callback_uri is not valid: use a universal link / app link (https://...) or a custom scheme with a path.");
+    /// app_callback_uri is not registered.
+    VippsAppCallbackUriNotRegistered => "vipps_app_callback_uri_not_registered", Some("Register the app_callback_uri for the sales unit on portal.vippsmobilepay.com, exactly as it is sent.");
+    /// The user's Vipps or MobilePay app is too old.
+    VippsOutdatedAppVersion => "vipps_outdated_app_version", Some("The user must update the Vipps or MobilePay app, then try again.");
+    /// The user confirmed a different challenge in the app than the browser showed.
+    VippsWrongChallenge => "vipps_wrong_challenge", Some("The user picked the wrong confirmation in the app. Start the login again.");
+    /// Vipps rejected the login without a reason.
+    VippsUnknownRejectReason => "vipps_unknown_reject_reason", Some("Vipps rejected the login without saying why. Try again; if it persists, contact Vipps MobilePay with the time of the attempt.");
+    /// invalid_request (RFC 6749 4.1.2.1).
+    VippsInvalidRequest => "vipps_invalid_request", Some(HINT_REDIRECT_EXACT);
+    /// invalid_scope.
+    VippsInvalidScope => "vipps_invalid_scope", Some("The request asked for scopes the sales unit has no access to or that do not exist. Check the sales unit's Login setup on portal.vippsmobilepay.com (Vipps FAQ: invalid_scope).");
+    /// unauthorized_client / invalid_client.
+    VippsUnauthorizedClient => "vipps_unauthorized_client", Some("Login may not be activated for this sales unit, or the keys belong to the other environment (test vs production). See 'How to set up login on your sales unit' (Vipps FAQ: invalid_client).");
+    /// unsupported_response_type.
+    VippsUnsupportedResponseType => "vipps_unsupported_response_type", Some("Vipps supports only response_type=code.");
+    /// temporarily_unavailable.
+    VippsTemporarilyUnavailable => "vipps_temporarily_unavailable", Some("Vipps is temporarily unavailable. Try again in a little while.");
+    /// An error Vipps has not documented.
+    VippsUnrecognizedError => "vipps_unrecognized_error", Some("Vipps returned an error this library does not know. See error_description; try again.");
+}
+
+/// An error with a stable [`ErrorCode`], a message and an optional hint.
+///
+/// `details` carries structured context (e.g. the closest registered redirect URI), as
+/// `(name, value)` pairs with camelCase names, so adapters can expose them as fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    code: ErrorCode,
+    message: String,
+    hint: Option<String>,
+    details: Vec<(&'static str, String)>,
+}
+
+impl Error {
+    /// An error with the code's default hint.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            hint: code.default_hint().map(ToString::to_string),
+            details: Vec::new(),
+        }
+    }
+
+    /// Replaces the hint (e.g. with a "did you mean" for this input).
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Adds a structured detail.
+    pub fn with_detail(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.details.push((name, value.into()));
+        self
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    pub fn details(&self) -> &[(&'static str, String)] {
+        &self.details
+    }
+
+    /// The value of one detail, if present.
+    pub fn detail(&self, name: &str) -> Option<&str> {
+        self.details
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = core::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(
+                s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()),
+                "{s} is not snake_case"
+            );
+        }
+    }
+
+    #[test]
+    fn display_starts_with_code_and_hint_defaults() {
+        let e = Error::new(ErrorCode::StateTooShort, "state is 3 characters");
+        assert_eq!(e.to_string(), "state_too_short: state is 3 characters");
+        assert!(e.hint().unwrap().contains("at least 8"));
+        let e = e.with_detail("length", "3");
+        assert_eq!(e.detail("length"), Some("3"));
+    }
+}

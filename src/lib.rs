@@ -1,0 +1,31 @@
+//! Log in with Vipps MobilePay, correctly.
+//!
+//! A sans-IO core for Vipps MobilePay Login (OpenID Connect with Vipps' quirks): it
+//! builds requests as plain data and reads responses into typed results or typed
+//! errors; it does no I/O and reads no clock. Adapters move the bytes: the wasm-bindgen
+//! exports for front-ends (feature `browser`) and the Cloudflare Worker (feature
+//! `worker`).
+
+extern crate alloc;
+
+pub mod authorize;
+pub mod callback;
+pub mod discovery;
+pub mod error;
+pub mod issuer;
+pub mod login;
+pub mod random;
+pub mod redirect_uri;
+pub mod scope;
+mod uri;
+
+#[cfg(feature = "browser")]
+mod browser;
+
+pub use authorize::{AuthorizationRequest, Client, Market, RequestedFlow};
+pub use callback::{parse_callback, Callback};
+pub use error::{Error, ErrorCode, Result};
+pub use issuer::{Endpoints, Environment, Issuer};
+pub use random::{random_nonce, random_state, PkceCodeVerifier};
+pub use redirect_uri::{check_redirect_uri, RedirectUriReport};
+pub use scope::Scopes;
