@@ -97,7 +97,7 @@ impl RequestedFlow {
             other => {
                 return Err(Error::new(
                     ErrorCode::RequestedFlowUnknown,
-                    format!("requested_flow {other:?} is not one Vipps knows"),
+                    format!("requested_flow \"{other}\" is not one Vipps knows"),
                 ))
             }
         };
@@ -129,7 +129,7 @@ impl Market {
             "FI" => Ok(Market::Fi),
             other => Err(Error::new(
                 ErrorCode::MarketInvalid,
-                format!("market {other:?} is not NO, SE, DK or FI"),
+                format!("market \"{other}\" is not NO, SE, DK or FI"),
             )),
         }
     }
@@ -290,7 +290,9 @@ impl AuthorizationRequest {
             if !ok {
                 return Err(Error::new(
                     ErrorCode::AcrValuesInvalid,
-                    format!("acr_values {acr:?} is empty or holds characters that cannot be sent"),
+                    format!(
+                        "acr_values \"{acr}\" is empty or holds characters that cannot be sent"
+                    ),
                 ));
             }
         }

@@ -47,8 +47,8 @@ pub fn read_callback_params(input: &str) -> Result<CallbackParams> {
     let input = input.split('#').next().unwrap_or("");
     // A URL or path has no `=` before its first `?`; a bare query string does (Vipps'
     // `?`-joined parameters put the `?` after a value).
-    let query = match input.find('?') {
-        Some(i) if !input[..i].contains('=') => &input[i + 1..],
+    let query = match input.split_once('?') {
+        Some((before, after)) if !before.contains('=') => after,
         _ => input,
     };
     let query = normalize_question_marks(query);
@@ -86,9 +86,8 @@ pub fn read_callback_params(input: &str) -> Result<CallbackParams> {
 fn normalize_question_marks(query: &str) -> String {
     let mut out = String::with_capacity(query.len());
     let mut rest = query;
-    while let Some(i) = rest.find('?') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
+    while let Some((before, after)) = rest.split_once('?') {
+        out.push_str(before);
         let is_param = PARAMS.iter().any(|p| {
             after
                 .strip_prefix(p)
@@ -113,7 +112,7 @@ pub fn parse_callback(
         if iss.as_bytes() != expected.as_bytes() {
             return Err(Error::new(
                 ErrorCode::IssuerMismatch,
-                format!("the callback's iss is {iss:?}, expected {expected:?}"),
+                format!("the callback's iss is \"{iss}\", expected \"{expected}\""),
             ));
         }
     }

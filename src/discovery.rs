@@ -53,7 +53,7 @@ impl ProviderMetadata {
             return Err(Error::new(
                 ErrorCode::DiscoveryIssuerMismatch,
                 format!(
-                    "the discovery document's issuer is {:?}, expected {:?}",
+                    "the discovery document's issuer is \"{}\", expected \"{}\"",
                     self.issuer,
                     expected.as_str()
                 ),
@@ -76,7 +76,7 @@ impl ProviderMetadata {
                 if !is_secure_http_url(url) {
                     return Err(Error::new(
                         ErrorCode::DiscoveryInvalid,
-                        format!("{name} {url:?} is not an https URL (http only on loopback)"),
+                        format!("{name} \"{url}\" is not an https URL (http only on loopback)"),
                     ));
                 }
             }

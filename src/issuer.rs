@@ -6,7 +6,7 @@
 //! appending to the issuer the way most providers' can.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::uri::is_loopback_host;
+use crate::uri::{is_loopback_host, UriRef};
 use std::fmt;
 
 /// Vipps' issuer path below the base URL.
@@ -31,7 +31,7 @@ impl Environment {
             "production" => Ok(Environment::Production),
             other => Err(Error::new(
                 ErrorCode::IssuerInvalid,
-                format!("environment must be \"test\" or \"production\", not {other:?}"),
+                format!("environment must be \"test\" or \"production\", not \"{other}\""),
             )),
         }
     }
@@ -57,21 +57,21 @@ impl Issuer {
         let invalid = |why: &str| {
             Error::new(
                 ErrorCode::IssuerInvalid,
-                format!("issuer {issuer:?} is not valid: {why}"),
+                format!("issuer \"{issuer}\" is not valid: {why}"),
             )
         };
-        let uri = fluent_uri::Uri::parse(issuer).map_err(|_| invalid("not an absolute URL"))?;
-        let scheme = uri.scheme().as_str();
-        let host = match uri.authority() {
-            Some(a) if !a.host().is_empty() => a.host(),
-            _ => return Err(invalid("it has no host")),
-        };
-        if uri.query().is_some() || uri.fragment().is_some() {
+        let uri = UriRef::parse(issuer).map_err(|_| invalid("not a valid URL"))?;
+        let scheme = uri.scheme.ok_or_else(|| invalid("not an absolute URL"))?;
+        let host = uri.host();
+        if host.is_empty() {
+            return Err(invalid("it has no host"));
+        }
+        if uri.query.is_some() || uri.fragment.is_some() {
             return Err(invalid(
                 "an issuer has no query or fragment (OIDC Discovery 3)",
             ));
         }
-        if uri.authority().is_some_and(|a| a.has_userinfo()) {
+        if uri.has_userinfo() {
             return Err(invalid("an issuer has no user information"));
         }
         if scheme.eq_ignore_ascii_case("https") {
@@ -82,7 +82,7 @@ impl Issuer {
             } else {
                 Err(Error::new(
                     ErrorCode::IssuerInsecure,
-                    format!("issuer {issuer:?} uses plain http on a host that is not loopback"),
+                    format!("issuer \"{issuer}\" uses plain http on a host that is not loopback"),
                 ))
             }
         } else {

@@ -2,8 +2,7 @@
 //! `crypto.getRandomValues` in browsers and Workers).
 
 use crate::error::{Error, ErrorCode, Result};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use base64ct::{Base64UrlUnpadded, Encoding};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -19,7 +18,7 @@ fn random_base64url(bytes: usize) -> Result<String> {
             format!("the random number generator failed: {e}"),
         )
     })?;
-    Ok(URL_SAFE_NO_PAD.encode(&buf))
+    Ok(Base64UrlUnpadded::encode_string(&buf))
 }
 
 /// A fresh `state`: 256 bits, base64url.
@@ -75,7 +74,7 @@ impl PkceCodeVerifier {
 
     /// The S256 code_challenge: BASE64URL(SHA256(ASCII(code_verifier))) (RFC 7636 4.2).
     pub fn s256_challenge(&self) -> String {
-        URL_SAFE_NO_PAD.encode(Sha256::digest(self.0.as_bytes()))
+        Base64UrlUnpadded::encode_string(&Sha256::digest(self.0.as_bytes()))
     }
 }
 

@@ -4,7 +4,7 @@
 //! registered in the merchant portal.
 
 use crate::error::{Error, ErrorCode};
-use crate::uri::is_loopback_host;
+use crate::uri::{is_loopback_host, InvalidAt, UriRef};
 
 /// The outcome of [`check_redirect_uri`]: errors make Vipps refuse the URI; warnings
 /// are what commonly breaks exact matching.
@@ -31,9 +31,15 @@ impl RedirectUriReport {
 /// Checks one redirect URI against Vipps' rules and, when `registered` is not empty,
 /// against the registered URIs, byte for byte.
 pub fn check_redirect_uri<S: AsRef<str>>(uri: &str, registered: &[S]) -> RedirectUriReport {
+    let registered: Vec<&str> = registered.iter().map(AsRef::as_ref).collect();
+    check(uri, &registered)
+}
+
+// One non-generic body, so the wasm module holds one copy.
+fn check(uri: &str, registered: &[&str]) -> RedirectUriReport {
     let mut report = RedirectUriReport::default();
     check_syntax(uri, &mut report);
-    if !registered.is_empty() && !registered.iter().any(|r| r.as_ref() == uri) {
+    if !registered.is_empty() && !registered.contains(&uri) {
         report.errors.push(not_registered(uri, registered));
     }
     report
@@ -63,46 +69,49 @@ fn check_syntax(uri: &str, report: &mut RedirectUriReport) {
         );
     }
     let without_fragment = uri.split('#').next().unwrap_or(uri);
-    let parsed = match fluent_uri::UriRef::parse(without_fragment) {
+    let parsed = match UriRef::parse(without_fragment) {
         Ok(p) => p,
-        Err(e) => {
-            let pos = e.index();
+        Err(InvalidAt(pos)) => {
+            let at = char_index(without_fragment, pos);
+            let found = without_fragment
+                .get(pos..)
+                .and_then(|s| s.chars().next())
+                .unwrap_or(' ');
             report.errors.push(
                 err(
                     ErrorCode::RedirectUriInvalid,
                     format!(
-                        "the redirect URI is not a valid URI: {:?} at character {} is not allowed there",
-                        without_fragment[pos..].chars().next().unwrap_or(' '),
-                        char_index(without_fragment, pos) + 1
+                        "the redirect URI is not a valid URI: '{found}' at character {} is not allowed there",
+                        at + 1
                     ),
                 )
-                .with_detail("position", char_index(without_fragment, pos).to_string()),
+                .with_detail("position", at.to_string()),
             );
             return;
         }
     };
-    let Some(scheme) = parsed.scheme() else {
+    let Some(scheme) = parsed.scheme else {
         report.errors.push(err(
             ErrorCode::RedirectUriNotAbsolute,
-            format!("{uri:?} is relative; Vipps needs an absolute URI with a scheme"),
+            format!("\"{uri}\" is relative; Vipps needs an absolute URI with a scheme"),
         ));
         return;
     };
-    let scheme = scheme.as_str().to_ascii_lowercase();
-    let host = parsed.authority().map(|a| a.host()).unwrap_or("");
-    let path = parsed.path().as_str();
+    let scheme = scheme.to_ascii_lowercase();
+    let host = parsed.host();
+    let path = parsed.path;
 
     match scheme.as_str() {
         "http" | "https" => {
             if host.is_empty() {
                 report.errors.push(err(
                     ErrorCode::RedirectUriMissingHost,
-                    format!("{uri:?} has no host"),
+                    format!("\"{uri}\" has no host"),
                 ));
             } else if scheme == "http" && !is_loopback_host(host) {
                 report.errors.push(err(
                     ErrorCode::RedirectUriHttpNotLocalhost,
-                    format!("{uri:?} uses plain http on {host:?}, which is not localhost"),
+                    format!("\"{uri}\" uses plain http on \"{host}\", which is not localhost"),
                 ));
             }
         }
@@ -119,12 +128,12 @@ fn check_syntax(uri: &str, report: &mut RedirectUriReport) {
             if host.is_empty() && path.trim_matches('/').is_empty() {
                 report.errors.push(err(
                     ErrorCode::RedirectUriCustomSchemeWithoutPath,
-                    format!("{uri:?} has a custom scheme and nothing after it"),
+                    format!("\"{uri}\" has a custom scheme and nothing after it"),
                 ));
             } else {
                 report.warnings.push(err(
                     ErrorCode::RedirectUriCustomScheme,
-                    format!("{uri:?} uses the custom scheme {scheme}:"),
+                    format!("\"{uri}\" uses the custom scheme {scheme}:"),
                 ));
             }
         }
@@ -136,7 +145,7 @@ fn check_syntax(uri: &str, report: &mut RedirectUriReport) {
             err(
                 ErrorCode::RedirectUriPercentEncoded,
                 format!(
-                    "{uri:?} holds percent-encoded characters (from character {}); the registered URI must encode them identically",
+                    "\"{uri}\" holds percent-encoded characters (from character {}); the registered URI must encode them identically",
                     char_index(uri, pos) + 1
                 ),
             )
@@ -146,23 +155,23 @@ fn check_syntax(uri: &str, report: &mut RedirectUriReport) {
     if host.bytes().any(|b| b.is_ascii_uppercase()) {
         report.warnings.push(err(
             ErrorCode::RedirectUriUppercaseHost,
-            format!("the host {host:?} has uppercase letters; the registered URI must match their case exactly"),
+            format!("the host \"{host}\" has uppercase letters; the registered URI must match their case exactly"),
         ));
     }
     if path.ends_with('/') {
         report.warnings.push(err(
             ErrorCode::RedirectUriTrailingSlash,
-            format!("{uri:?} ends its path with '/'; the registered URI must have it too"),
+            format!("\"{uri}\" ends its path with '/'; the registered URI must have it too"),
         ));
     }
 }
 
 /// Names the registered URI closest to `uri` (by edit distance) and the first character
 /// where they differ.
-fn not_registered<S: AsRef<str>>(uri: &str, registered: &[S]) -> Error {
+fn not_registered(uri: &str, registered: &[&str]) -> Error {
     let closest = registered
         .iter()
-        .map(|r| r.as_ref())
+        .copied()
         .min_by_key(|r| strsim::levenshtein(r, uri))
         .unwrap_or("");
     let position = uri
@@ -171,14 +180,14 @@ fn not_registered<S: AsRef<str>>(uri: &str, registered: &[S]) -> Error {
         .position(|(a, b)| a != b)
         .unwrap_or_else(|| uri.chars().count().min(closest.chars().count()));
     let describe = |s: &str| match s.chars().nth(position) {
-        Some(c) => format!("{c:?}"),
+        Some(c) => format!("'{c}'"),
         None => "the end".to_string(),
     };
     let (found, expected) = (describe(uri), describe(closest));
     Error::new(
         ErrorCode::RedirectUriNotRegistered,
         format!(
-            "{uri:?} is not registered. The closest registered URI is {closest:?}; they differ at character {} ({found} where the registered URI has {expected})",
+            "\"{uri}\" is not registered. The closest registered URI is \"{closest}\"; they differ at character {} ({found} where the registered URI has {expected})",
             position + 1
         ),
     )

@@ -41,13 +41,18 @@ impl Scopes {
     /// `allow_non_vipps` is set (for other OpenID providers). `openid` is added when
     /// missing: Vipps requires it, and no login works without it.
     pub fn new<S: AsRef<str>>(names: &[S], allow_non_vipps: bool) -> Result<Self> {
+        let names: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
+        Scopes::from_names(&names, allow_non_vipps)
+    }
+
+    // One non-generic body, so the wasm module holds one copy.
+    fn from_names(names: &[&str], allow_non_vipps: bool) -> Result<Self> {
         let mut scopes = vec!["openid".to_string()];
-        for name in names {
-            let name = name.as_ref();
+        for &name in names {
             if name.is_empty() || !name.bytes().all(is_scope_token_byte) {
                 return Err(Error::new(
                     ErrorCode::ScopeInvalid,
-                    format!("{name:?} is not a valid scope name (RFC 6749 3.3)"),
+                    format!("\"{name}\" is not a valid scope name (RFC 6749 3.3)"),
                 )
                 .with_detail("scope", name));
             }
@@ -64,7 +69,7 @@ impl Scopes {
     /// Splits a space-separated scope string, tolerating repeated spaces.
     pub fn parse(scope: &str, allow_non_vipps: bool) -> Result<Self> {
         let names: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
-        Scopes::new(&names, allow_non_vipps)
+        Scopes::from_names(&names, allow_non_vipps)
     }
 
     pub fn as_slice(&self) -> &[String] {
@@ -102,7 +107,7 @@ fn unknown_scope(name: &str) -> Error {
         });
     let mut e = Error::new(
         ErrorCode::ScopeUnknown,
-        format!("{name:?} is not a Vipps scope"),
+        format!("\"{name}\" is not a Vipps scope"),
     )
     .with_detail("scope", name);
     if let Some(s) = suggestion {

@@ -8,13 +8,15 @@
 
 use crate::callback::parse_callback as core_parse_callback;
 use crate::error::{Error, ErrorCode};
-use crate::login::{create_login as core_create_login, LoginOptions};
+use crate::login::create_login as core_create_login;
 use crate::random::{
     random_nonce as core_random_nonce, random_state as core_random_state, PkceCodeVerifier,
 };
 use crate::redirect_uri::check_redirect_uri as core_check_redirect_uri;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
+
+mod options;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = include_str!("types.d.ts");
@@ -42,8 +44,10 @@ fn describe(target: &Object, e: &Error) {
     set_str(target, "code", e.code().as_str());
     set_opt(target, "hint", e.hint());
     for (name, value) in e.details() {
-        match value.parse::<f64>() {
-            Ok(n) if NUMERIC_DETAILS.contains(name) => set(target, name, &JsValue::from_f64(n)),
+        match value.parse::<u32>() {
+            Ok(n) if NUMERIC_DETAILS.contains(name) => {
+                set(target, name, &JsValue::from_f64(f64::from(n)))
+            }
             _ => set_str(target, name, value),
         }
     }
@@ -79,11 +83,7 @@ fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
 pub fn create_login(
     #[wasm_bindgen(unchecked_param_type = "LoginOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    if !options.is_object() {
-        return Err(invalid("createLogin takes an options object".into()));
-    }
-    let options: LoginOptions = serde_wasm_bindgen::from_value(options)
-        .map_err(|e| invalid(format!("createLogin options: {e}")))?;
+    let options = options::login_options(&options).map_err(to_js_error)?;
     let login = core_create_login(&options).map_err(to_js_error)?;
     let obj = Object::new();
     set_str(&obj, "url", &login.url);
@@ -175,3 +175,9 @@ pub fn create_pkce() -> Result<JsValue, JsValue> {
     set_str(&obj, "codeChallenge", &verifier.s256_challenge());
     Ok(obj.into())
 }
+
+// Talc instead of the default dlmalloc: the same job in ~3 KB gzip less, which is a
+// tenth of the package budget (measured with `make size`). Single-threaded wasm only.
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
