@@ -20,7 +20,7 @@ pub mod scope;
 mod uri;
 
 #[cfg(feature = "browser")]
-mod browser;
+pub mod browser;
 
 pub use authorize::{AuthorizationRequest, Client, Market, RequestedFlow};
 pub use callback::{parse_callback, Callback};

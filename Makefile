@@ -1,0 +1,67 @@
+# The two commands of the README's Quick start are `make demo` and `make test`.
+# Each installs what it needs first (scripts/setup.sh) and is quick when it is there.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+# Chromium for wasm-bindgen-test (cargo test --target wasm32 runs in it).
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+export WASM_BINDGEN_USE_BROWSER := 1
+export WASM_BINDGEN_TEST_TIMEOUT ?= 120
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
+
+DEMO_PORT ?= 8080
+
+.PHONY: setup setup-browser pkg demo test lint test-native test-wasm test-node \
+        test-types test-browser size
+
+setup:
+	@scripts/setup.sh
+
+setup-browser:
+	@scripts/setup.sh --browser
+
+## pkg/: the npm package (wasm-pack --target web, feature "browser").
+pkg: setup
+	wasm-pack --quiet build --target web --release --out-dir pkg --out-name vipps_login -- --features browser
+	cp npm/README.md pkg/README.md
+
+## The demo page on 127.0.0.1 (Ctrl-C stops it).
+demo: pkg
+	node scripts/serve.mjs --port $(DEMO_PORT)
+
+## Everything.
+test: setup-browser lint test-native pkg test-types test-node test-wasm test-browser
+	@echo "make test: all suites passed"
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --features browser -- -D warnings
+
+## Native unit tests, property tests and the TypeScript/Rust error-code check.
+test-native:
+	cargo test
+
+## Every export, in headless Chromium (wasm-bindgen-test; webdriver.json adds the
+## flags Chromium needs as root and offline).
+test-wasm:
+	cargo test --target wasm32-unknown-unknown --features browser --test wasm_exports
+
+## The built package in Node (node:test).
+test-node: pkg
+	node --test tests/node/
+
+## A TypeScript consumer compiled against the generated declarations.
+test-types: pkg
+	tsc --noEmit -p tests/ts
+
+## The demo page and the package in real headless Chromium (playwright-core).
+test-browser: pkg
+	node --test tests/browser/
+
+## Size report: gzip of the .wasm and its JS glue, written to bench/size-report.md
+## (commit it). The budget itself is a test in tests/node/.
+size: pkg
+	node bench/size-report.mjs --write

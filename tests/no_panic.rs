@@ -1,0 +1,87 @@
+//! No input may make the callback parser, the redirect URI checker or the other
+//! readers of outside data panic: in wasm a panic kills every request in the isolate.
+//! Property-based (proptest), with alphabets that reach deep into each parser.
+#![cfg(not(target_arch = "wasm32"))]
+
+use proptest::prelude::*;
+use vipps_login::callback::read_callback_params;
+use vipps_login::login::{create_login, LoginOptions, ScopeInput};
+use vipps_login::{check_redirect_uri, parse_callback, Issuer, Scopes};
+
+/// Characters that matter to URIs and query strings, plus multi-byte ones.
+fn uri_like() -> impl Strategy<Value = String> {
+    proptest::string::string_regex(
+        "[a-zA-Z0-9:/?#\\[\\]@!$&'()*+,;=%._~ \\-æøå€\u{1F600}\\x00\\n]{0,80}",
+    )
+    .unwrap()
+}
+
+fn query_like() -> impl Strategy<Value = String> {
+    let part = prop_oneof![
+        Just("code=".to_string()),
+        Just("state=".to_string()),
+        Just("error=".to_string()),
+        Just("error_description=".to_string()),
+        Just("iss=".to_string()),
+        Just("scope=".to_string()),
+        Just("&".to_string()),
+        Just("?".to_string()),
+        Just("#".to_string()),
+        Just("%".to_string()),
+        Just("%2".to_string()),
+        Just("%C3%A6".to_string()),
+        Just("%FF".to_string()),
+        Just("+".to_string()),
+        Just("https://shop.example/cb".to_string()),
+        "[a-z0-9_-]{0,6}",
+    ];
+    proptest::collection::vec(part, 0..12).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn callback_parser_never_panics(input in prop_oneof![uri_like(), query_like(), any::<String>()],
+                                    state in "[a-z0-9-]{0,12}") {
+        let _ = parse_callback(&input, &state, Some("https://api.vipps.no/access-management-1.0/access/"));
+        let _ = parse_callback(&input, &state, None);
+        let _ = read_callback_params(&input);
+    }
+
+    #[test]
+    fn redirect_uri_checker_never_panics(uri in prop_oneof![uri_like(), any::<String>()],
+                                         registered in proptest::collection::vec(uri_like(), 0..4)) {
+        let report = check_redirect_uri(&uri, &registered);
+        // Every finding carries a code and a message.
+        for e in report.errors.iter().chain(&report.warnings) {
+            prop_assert!(!e.message().is_empty());
+        }
+        // An exact registered match never reports redirect_uri_not_registered.
+        if registered.contains(&uri) {
+            prop_assert!(report.errors.iter().all(|e| e.code().as_str() != "redirect_uri_not_registered"));
+        }
+    }
+
+    #[test]
+    fn issuer_and_scopes_never_panic(s in prop_oneof![uri_like(), any::<String>()]) {
+        let _ = Issuer::new(&s);
+        let _ = Scopes::parse(&s, false);
+        let _ = Scopes::parse(&s, true);
+    }
+
+    #[test]
+    fn create_login_never_panics(redirect in uri_like(), state in any::<String>(), scope in any::<String>()) {
+        let options = LoginOptions {
+            client_id: Some("client".into()),
+            redirect_uri: redirect,
+            state: Some(state),
+            scope: ScopeInput::Joined(scope),
+            pkce: true,
+            ..Default::default()
+        };
+        if let Ok(login) = create_login(&options) {
+            prop_assert!(login.url.len() <= 2000);
+        }
+    }
+}
