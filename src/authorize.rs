@@ -2,7 +2,7 @@
 //! before anything is sent when Vipps would fail on it.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::redirect_uri::check_redirect_uri;
+use crate::redirect_uri::{check_redirect_uri, check_redirect_uri_rules};
 use crate::scope::Scopes;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -150,8 +150,8 @@ pub struct AuthorizationRequest {
     pub authorization_endpoint: String,
     pub client: Client,
     pub redirect_uri: String,
-    /// When not empty, `redirect_uri` must equal one of these byte for byte.
-    pub registered_redirect_uris: Vec<String>,
+    /// When given, `redirect_uri` must equal one of these byte for byte.
+    pub registered_redirect_uris: Option<Vec<String>>,
     pub scopes: Scopes,
     pub state: String,
     pub nonce: Option<String>,
@@ -252,7 +252,11 @@ impl AuthorizationRequest {
                 ));
             }
         }
-        check_redirect_uri(&self.redirect_uri, &self.registered_redirect_uris).into_result()?;
+        match &self.registered_redirect_uris {
+            Some(registered) => check_redirect_uri(&self.redirect_uri, registered),
+            None => check_redirect_uri_rules(&self.redirect_uri),
+        }
+        .into_result()?;
         if let Some(challenge) = &self.code_challenge {
             let is_s256 = challenge.len() == 43
                 && challenge
@@ -275,7 +279,7 @@ impl AuthorizationRequest {
             Some(RequestedFlow::AppToApp { app_callback_uri }) => {
                 // The app_callback_uri must be registered like a redirect URI, so the same
                 // rules apply.
-                check_redirect_uri::<&str>(app_callback_uri, &[])
+                check_redirect_uri_rules(app_callback_uri)
                     .into_result()
                     .map_err(|e| {
                         let msg = format!("app_callback_uri: {}", e.message());
@@ -312,7 +316,7 @@ mod tests {
                 .authorization_endpoint,
             client: Client::ClientId("client-1".into()),
             redirect_uri: "https://shop.example/callback".into(),
-            registered_redirect_uris: vec![],
+            registered_redirect_uris: None,
             scopes: Scopes::parse("openid name phoneNumber", false).unwrap(),
             state: "state-123456".into(),
             nonce: Some("nonce-123456".into()),
@@ -470,7 +474,7 @@ mod tests {
         r.redirect_uri = "https://shop.example/callback#x".into();
         assert_eq!(code(&r), ErrorCode::RedirectUriHasFragment);
         let mut r = request();
-        r.registered_redirect_uris = vec!["https://shop.example/callback/".into()];
+        r.registered_redirect_uris = Some(vec!["https://shop.example/callback/".into()]);
         assert_eq!(code(&r), ErrorCode::RedirectUriNotRegistered);
     }
 

@@ -45,13 +45,13 @@ error_codes! {
     /// The discovery document names another issuer than the one expected (OIDC Discovery 4.3).
     DiscoveryIssuerMismatch => "discovery_issuer_mismatch", Some("The discovery document's issuer must equal the configured issuer byte for byte. Vipps' issuer ends in '/': https://api.vipps.no/access-management-1.0/access/");
     /// The discovery document is not valid JSON or lacks a required field.
-    DiscoveryInvalid => "discovery_invalid", None;
+    DiscoveryInvalid => "discovery_invalid", Some("Fetch the document from {issuer}/.well-known/openid-configuration (one trailing / stripped from the issuer) and pass it unchanged.");
     /// The issuer does not follow Vipps' layout and no discovery document was given.
     EndpointsUnknown => "endpoints_unknown", Some("For an issuer that is not laid out like Vipps' (/access-management-1.0/access/), pass its discovery document (/.well-known/openid-configuration).");
     /// Neither client_id nor msn was given, or both were.
     ClientIdMissing => "client_id_missing", Some("Pass the sales unit's client_id (portal.vippsmobilepay.com, Developer > API keys), or msn if you log in with partner keys; not both.");
     /// Options passed from JavaScript have the wrong shape.
-    InvalidOptions => "invalid_options", None;
+    InvalidOptions => "invalid_options", Some("Check the arguments against the TypeScript declarations (vipps_login.d.ts).");
     /// The platform's random number generator failed.
     RandomUnavailable => "random_unavailable", Some("No cryptographically secure random source: in a browser this needs crypto.getRandomValues.");
 
@@ -69,7 +69,7 @@ error_codes! {
     /// A scope name Vipps does not know (names are case sensitive).
     ScopeUnknown => "scope_unknown", Some("Vipps scopes are case sensitive: openid, name, email, phoneNumber, address, birthDate, nin, gender, delegatedConsents, customFlow, paymentSourceReferences. There is no profile or phone scope (Vipps FAQ: invalid_scope).");
     /// An empty or malformed scope value.
-    ScopeInvalid => "scope_invalid", None;
+    ScopeInvalid => "scope_invalid", Some("Scopes are names like openid, name, email separated by single spaces, or given as an array.");
     /// requested_flow=app_to_app_v2 without PKCE.
     PkceRequired => "pkce_required", Some("Vipps requires PKCE (code_challenge with S256) for requested_flow=app_to_app_v2. Leave pkce on.");
     /// A code_verifier that breaks RFC 7636 4.1.
@@ -87,7 +87,7 @@ error_codes! {
 
     // Redirect URIs.
     /// The redirect URI is empty.
-    RedirectUriEmpty => "redirect_uri_empty", None;
+    RedirectUriEmpty => "redirect_uri_empty", Some("Pass the redirect URI registered for the sales unit, like https://shop.example/vipps/callback.");
     /// Not a syntactically valid URI (RFC 3986).
     RedirectUriInvalid => "redirect_uri_invalid", Some("The redirect URI must be a valid absolute URI (RFC 3986): no spaces or other characters that need percent-encoding.");
     /// A relative URI.
@@ -105,11 +105,11 @@ error_codes! {
     /// Not byte-for-byte equal to any registered URI.
     RedirectUriNotRegistered => "redirect_uri_not_registered", Some(HINT_REDIRECT_EXACT);
     /// Warning: percent-encoded characters, which commonly break exact matching.
-    RedirectUriPercentEncoded => "redirect_uri_percent_encoded", Some(HINT_REDIRECT_EXACT);
+    RedirectUriPercentEncoded => "redirect_uri_percent_encoded", Some("Vipps compares redirect URIs byte for byte: %20 and %2f are not the same as a space, %2F or /. Register the URI with exactly this encoding.");
     /// Warning: uppercase letters in the host.
-    RedirectUriUppercaseHost => "redirect_uri_uppercase_host", Some(HINT_REDIRECT_EXACT);
+    RedirectUriUppercaseHost => "redirect_uri_uppercase_host", Some("Vipps compares redirect URIs byte for byte, host case included: register the host in exactly this case (all lowercase is safest).");
     /// Warning: the path ends in '/'.
-    RedirectUriTrailingSlash => "redirect_uri_trailing_slash", Some(HINT_REDIRECT_EXACT);
+    RedirectUriTrailingSlash => "redirect_uri_trailing_slash", Some("Vipps compares redirect URIs byte for byte: .../callback/ and .../callback are different URIs. Register it with the trailing slash, or drop the slash here.");
     /// Warning: a custom scheme instead of a universal link / app link.
     RedirectUriCustomScheme => "redirect_uri_custom_scheme", Some("Vipps recommends universal links (Apple) / app links (Android), https://..., over custom URL schemes for better security.");
 
@@ -117,7 +117,7 @@ error_codes! {
     /// Neither code nor error in the callback, or it could not be read.
     CallbackInvalid => "callback_invalid", Some("Pass the full callback URL (location.href) or its query string, as Vipps sent it.");
     /// A parameter appears more than once (RFC 6749 3.1).
-    CallbackParameterRepeated => "callback_parameter_repeated", None;
+    CallbackParameterRepeated => "callback_parameter_repeated", Some("A callback carries each parameter once (RFC 6749 3.1). Pass the callback URL exactly as Vipps sent it; a repeated parameter may mean it was tampered with.");
     /// No state in the callback.
     CallbackMissingState => "callback_missing_state", Some("The callback has no state. Start the login again from your site.");
     /// No code in a successful callback.

@@ -27,5 +27,5 @@ pub use callback::{parse_callback, Callback};
 pub use error::{Error, ErrorCode, Result};
 pub use issuer::{Endpoints, Environment, Issuer};
 pub use random::{random_nonce, random_state, PkceCodeVerifier};
-pub use redirect_uri::{check_redirect_uri, RedirectUriReport};
+pub use redirect_uri::{check_redirect_uri, check_redirect_uri_rules, RedirectUriReport};
 pub use scope::Scopes;

@@ -49,7 +49,7 @@ pub struct LoginOptions {
     pub redirect_uri: String,
     /// When given, redirect_uri must equal one of these exactly.
     #[serde(default)]
-    pub registered_redirect_uris: Vec<String>,
+    pub registered_redirect_uris: Option<Vec<String>>,
     #[serde(default)]
     pub scope: ScopeInput,
     /// Accept scope names Vipps does not have, for other OpenID providers.

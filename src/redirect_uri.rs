@@ -28,8 +28,16 @@ impl RedirectUriReport {
     }
 }
 
-/// Checks one redirect URI against Vipps' rules and, when `registered` is not empty,
-/// against the registered URIs, byte for byte.
+/// Checks one redirect URI against Vipps' rules (syntax only: no registered list).
+pub fn check_redirect_uri_rules(uri: &str) -> RedirectUriReport {
+    let mut report = RedirectUriReport::default();
+    check_syntax(uri, &mut report);
+    report
+}
+
+/// Checks one redirect URI against Vipps' rules and against the URIs registered for the
+/// sales unit, byte for byte, as Vipps does. An empty list registers nothing, so
+/// nothing matches.
 pub fn check_redirect_uri<S: AsRef<str>>(uri: &str, registered: &[S]) -> RedirectUriReport {
     let registered: Vec<&str> = registered.iter().map(AsRef::as_ref).collect();
     check(uri, &registered)
@@ -37,9 +45,8 @@ pub fn check_redirect_uri<S: AsRef<str>>(uri: &str, registered: &[S]) -> Redirec
 
 // One non-generic body, so the wasm module holds one copy.
 fn check(uri: &str, registered: &[&str]) -> RedirectUriReport {
-    let mut report = RedirectUriReport::default();
-    check_syntax(uri, &mut report);
-    if !registered.is_empty() && !registered.contains(&uri) {
+    let mut report = check_redirect_uri_rules(uri);
+    if !registered.contains(&uri) {
         report.errors.push(not_registered(uri, registered));
     }
     report
@@ -167,28 +174,45 @@ fn check_syntax(uri: &str, report: &mut RedirectUriReport) {
 }
 
 /// Names the registered URI closest to `uri` (by edit distance) and the first character
-/// where they differ.
+/// where they differ: `position` (0-based), `found` and `expected` (the characters
+/// there; empty at the end of a URI).
 fn not_registered(uri: &str, registered: &[&str]) -> Error {
-    let closest = registered
+    let Some(closest) = registered
         .iter()
         .copied()
         .min_by_key(|r| strsim::levenshtein(r, uri))
-        .unwrap_or("");
+    else {
+        return Error::new(
+            ErrorCode::RedirectUriNotRegistered,
+            format!("\"{uri}\" is not registered: the list of registered redirect URIs is empty"),
+        );
+    };
     let position = uri
         .chars()
         .zip(closest.chars())
         .position(|(a, b)| a != b)
         .unwrap_or_else(|| uri.chars().count().min(closest.chars().count()));
-    let describe = |s: &str| match s.chars().nth(position) {
-        Some(c) => format!("'{c}'"),
-        None => "the end".to_string(),
+    let at = |s: &str| {
+        s.chars()
+            .nth(position)
+            .map(String::from)
+            .unwrap_or_default()
     };
-    let (found, expected) = (describe(uri), describe(closest));
+    let (found, expected) = (at(uri), at(closest));
+    let describe = |c: &str| {
+        if c.is_empty() {
+            "the end".to_string()
+        } else {
+            format!("'{c}'")
+        }
+    };
     Error::new(
         ErrorCode::RedirectUriNotRegistered,
         format!(
-            "\"{uri}\" is not registered. The closest registered URI is \"{closest}\"; they differ at character {} ({found} where the registered URI has {expected})",
-            position + 1
+            "\"{uri}\" is not registered. The closest registered URI is \"{closest}\"; they differ at character {} ({} where the registered URI has {})",
+            position + 1,
+            describe(&found),
+            describe(&expected)
         ),
     )
     .with_detail("closest", closest)
@@ -205,8 +229,6 @@ fn char_index(s: &str, byte_pos: usize) -> usize {
 mod tests {
     use super::*;
 
-    const NONE: &[&str] = &[];
-
     fn codes(v: &[Error]) -> Vec<ErrorCode> {
         v.iter().map(Error::code).collect()
     }
@@ -219,7 +241,7 @@ mod tests {
             "http://localhost:3000/callback",
             "http://127.0.0.1:8787/callback",
         ] {
-            let r = check_redirect_uri(uri, NONE);
+            let r = check_redirect_uri_rules(uri);
             assert!(r.ok(), "{uri}: {:?}", r.errors);
             assert!(r.warnings.is_empty(), "{uri}: {:?}", r.warnings);
         }
@@ -227,7 +249,7 @@ mod tests {
 
     #[test]
     fn vipps_faq_redirect_uri_cannot_contain_hash() {
-        let r = check_redirect_uri("https://example.com/cb#done", NONE);
+        let r = check_redirect_uri_rules("https://example.com/cb#done");
         assert_eq!(codes(&r.errors), [ErrorCode::RedirectUriHasFragment]);
         // `position` is 0-based; the message counts from 1.
         assert_eq!(r.errors[0].detail("position"), Some("22"));
@@ -237,14 +259,14 @@ mod tests {
     #[test]
     fn vipps_faq_custom_scheme_needs_a_path() {
         for bad in ["myapp://", "myapp:", "myapp:///"] {
-            let r = check_redirect_uri(bad, NONE);
+            let r = check_redirect_uri_rules(bad);
             assert_eq!(
                 codes(&r.errors),
                 [ErrorCode::RedirectUriCustomSchemeWithoutPath],
                 "{bad}"
             );
         }
-        let r = check_redirect_uri("myapp://callback", NONE);
+        let r = check_redirect_uri_rules("myapp://callback");
         assert!(r.ok());
         // Vipps FAQ: universal links / app links are recommended over custom schemes.
         assert_eq!(codes(&r.warnings), [ErrorCode::RedirectUriCustomScheme]);
@@ -252,37 +274,37 @@ mod tests {
 
     #[test]
     fn vipps_faq_localhost_allowed_plain_http_only_there() {
-        assert!(check_redirect_uri("http://localhost/cb", NONE).ok());
-        let r = check_redirect_uri("http://example.com/cb", NONE);
+        assert!(check_redirect_uri_rules("http://localhost/cb").ok());
+        let r = check_redirect_uri_rules("http://example.com/cb");
         assert_eq!(codes(&r.errors), [ErrorCode::RedirectUriHttpNotLocalhost]);
     }
 
     #[test]
     fn must_be_absolute_and_valid() {
         assert_eq!(
-            codes(&check_redirect_uri("/callback", NONE).errors),
+            codes(&check_redirect_uri_rules("/callback").errors),
             [ErrorCode::RedirectUriNotAbsolute]
         );
         assert_eq!(
-            codes(&check_redirect_uri("", NONE).errors),
+            codes(&check_redirect_uri_rules("").errors),
             [ErrorCode::RedirectUriEmpty]
         );
-        let r = check_redirect_uri("https://example.com/my callback", NONE);
+        let r = check_redirect_uri_rules("https://example.com/my callback");
         assert_eq!(codes(&r.errors), [ErrorCode::RedirectUriInvalid]);
         assert_eq!(r.errors[0].detail("position"), Some("22"));
         assert_eq!(
-            codes(&check_redirect_uri("https:///cb", NONE).errors),
+            codes(&check_redirect_uri_rules("https:///cb").errors),
             [ErrorCode::RedirectUriMissingHost]
         );
         assert_eq!(
-            codes(&check_redirect_uri("javascript:alert(1)", NONE).errors),
+            codes(&check_redirect_uri_rules("javascript:alert(1)").errors),
             [ErrorCode::RedirectUriSchemeForbidden]
         );
     }
 
     #[test]
     fn vipps_faq_warnings_percent_encoding_uppercase_host_trailing_slash() {
-        let r = check_redirect_uri("https://Example.com/my%20callback/", NONE);
+        let r = check_redirect_uri_rules("https://Example.com/my%20callback/");
         assert!(r.ok());
         assert_eq!(
             codes(&r.warnings),
@@ -311,14 +333,22 @@ mod tests {
             Some("https://shop.example/vipps/callback")
         );
         assert_eq!(e.detail("position"), Some("35"));
-        assert_eq!(e.detail("found"), Some("'/'"));
-        assert_eq!(e.detail("expected"), Some("the end"));
+        assert_eq!(e.detail("found"), Some("/"));
+        assert_eq!(e.detail("expected"), Some(""));
+        assert!(e
+            .message()
+            .contains("('/' where the registered URI has the end)"));
         assert!(e.message().contains("character 36"));
 
         let r = check_redirect_uri("https://shop.example/Vipps/callback", &registered);
         let e = &r.errors[0];
         assert_eq!(e.detail("position"), Some("21"));
-        assert_eq!(e.detail("found"), Some("'V'"));
-        assert_eq!(e.detail("expected"), Some("'v'"));
+        assert_eq!(e.detail("found"), Some("V"));
+        assert_eq!(e.detail("expected"), Some("v"));
+
+        // An empty list registers nothing.
+        let r = check_redirect_uri::<&str>("https://shop.example/vipps/callback", &[]);
+        assert_eq!(codes(&r.errors), [ErrorCode::RedirectUriNotRegistered]);
+        assert_eq!(r.errors[0].detail("closest"), None);
     }
 }

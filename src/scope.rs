@@ -20,6 +20,10 @@ pub const VIPPS_SCOPES: &[&str] = &[
     "paymentSourceReferences",
 ];
 
+/// [`VIPPS_SCOPES`] as one string for messages (a constant: `join` would add its own
+/// copy of the join code to the wasm module; a test keeps the two equal).
+const VIPPS_SCOPE_LIST: &str = "openid, name, email, phoneNumber, address, birthDate, nin, gender, delegatedConsents, customFlow, paymentSourceReferences";
+
 /// Standard OIDC names people carry over from other providers, and the Vipps scopes
 /// that give those claims.
 const STANDARD_NAMES: &[(&str, &str)] = &[
@@ -113,7 +117,7 @@ fn unknown_scope(name: &str) -> Error {
     if let Some(s) = suggestion {
         let hint = format!(
             "Did you mean {s}? Vipps scopes are case sensitive: {}.",
-            VIPPS_SCOPES.join(", ")
+            VIPPS_SCOPE_LIST
         );
         e = e.with_hint(hint).with_detail("suggestion", s);
     }
@@ -134,6 +138,11 @@ mod tests {
         assert_eq!(s.to_scope_string(), "openid name email");
         let s = Scopes::new(&["email", "openid"], false).unwrap();
         assert_eq!(s.to_scope_string(), "openid email");
+    }
+
+    #[test]
+    fn scope_list_for_messages_matches() {
+        assert_eq!(VIPPS_SCOPE_LIST, VIPPS_SCOPES.join(", "));
     }
 
     #[test]

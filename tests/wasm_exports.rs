@@ -5,6 +5,7 @@
 use js_sys::{Array, Object, Reflect};
 use vipps_login::browser::{
     check_redirect_uri, create_login, create_pkce, parse_callback, random_nonce, random_state,
+    OptionalString, OptionalStringList,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -146,7 +147,7 @@ fn parse_callback_success_and_vipps_errors() {
     let cb = parse_callback(
         "https://shop.example/callback?code=abc&state=state-123456&scope=openid%20name".into(),
         "state-123456".into(),
-        JsValue::UNDEFINED,
+        None,
     )
     .unwrap();
     assert_eq!(get_str(&cb, "code"), "abc");
@@ -157,7 +158,7 @@ fn parse_callback_success_and_vipps_errors() {
     let e = parse_callback(
         "https://shop.example/callback?error=access_denied&error_description=User%20cancelled?state=state-123456".into(),
         "state-123456".into(),
-        JsValue::UNDEFINED,
+        None,
     )
     .unwrap_err();
     let e = assert_error(e, "vipps_access_denied");
@@ -167,7 +168,7 @@ fn parse_callback_success_and_vipps_errors() {
     let e = parse_callback(
         "?code=abc&state=other-state".into(),
         "state-123456".into(),
-        JsValue::UNDEFINED,
+        None,
     )
     .unwrap_err();
     assert_error(e, "state_mismatch");
@@ -175,19 +176,23 @@ fn parse_callback_success_and_vipps_errors() {
     let e = parse_callback(
         "?code=abc&state=state-123456&iss=https%3A%2F%2Fevil.example%2F".into(),
         "state-123456".into(),
-        "https://api.vipps.no/access-management-1.0/access/".into(),
+        Some(
+            JsValue::from("https://api.vipps.no/access-management-1.0/access/")
+                .unchecked_into::<OptionalString>(),
+        ),
     )
     .unwrap_err();
     assert_error(e, "issuer_mismatch");
 
-    let e = parse_callback(JsValue::from_f64(1.0), "x".into(), JsValue::UNDEFINED).unwrap_err();
+    let e = parse_callback(JsValue::from_f64(1.0), "x".into(), None).unwrap_err();
     assert_error(e, "invalid_options");
 }
 
 #[wasm_bindgen_test]
 fn check_redirect_uri_reports_errors_warnings_and_closest() {
     let registered = Array::of1(&"https://shop.example/cb".into());
-    let r = check_redirect_uri("https://Shop.example/cb/".into(), registered.into()).unwrap();
+    let list = |a: Array| Some(JsValue::from(a).unchecked_into::<OptionalStringList>());
+    let r = check_redirect_uri("https://Shop.example/cb/".into(), list(registered)).unwrap();
     assert_eq!(get(&r, "ok"), JsValue::FALSE);
     let errors = Array::from(&get(&r, "errors"));
     assert_eq!(errors.length(), 1);
@@ -196,6 +201,8 @@ fn check_redirect_uri_reports_errors_warnings_and_closest() {
     assert_eq!(get_str(&e, "closest"), "https://shop.example/cb");
     assert_eq!(get(&e, "position").as_f64(), Some(8.0));
     assert!(get_str(&e, "hint").contains("100% identical"));
+    assert_eq!(get_str(&e, "found"), "S");
+    assert_eq!(get_str(&e, "expected"), "s");
     let warnings: Vec<String> = Array::from(&get(&r, "warnings"))
         .iter()
         .map(|w| get_str(&w, "code"))
@@ -205,17 +212,22 @@ fn check_redirect_uri_reports_errors_warnings_and_closest() {
         ["redirect_uri_uppercase_host", "redirect_uri_trailing_slash"]
     );
 
-    let r = check_redirect_uri("myapp://callback".into(), JsValue::UNDEFINED).unwrap();
+    let r = check_redirect_uri("myapp://callback".into(), None).unwrap();
     assert_eq!(get(&r, "ok"), JsValue::TRUE);
-    let r = check_redirect_uri("myapp://".into(), JsValue::UNDEFINED).unwrap();
+    let r = check_redirect_uri("myapp://".into(), None).unwrap();
     let errors = Array::from(&get(&r, "errors"));
     assert_eq!(
         get_str(&errors.get(0), "code"),
         "redirect_uri_custom_scheme_without_path"
     );
 
-    let e = check_redirect_uri("https://x/".into(), JsValue::from_str("nope")).unwrap_err();
+    let nope = Some(JsValue::from_str("nope").unchecked_into::<OptionalStringList>());
+    let e = check_redirect_uri("https://x/".into(), nope).unwrap_err();
     assert_error(e, "invalid_options");
+
+    // An empty list registers nothing.
+    let r = check_redirect_uri("https://shop.example/cb".into(), list(Array::new())).unwrap();
+    assert_eq!(get(&r, "ok"), JsValue::FALSE);
 }
 
 #[wasm_bindgen_test]

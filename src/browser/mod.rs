@@ -12,7 +12,9 @@ use crate::login::create_login as core_create_login;
 use crate::random::{
     random_nonce as core_random_nonce, random_state as core_random_state, PkceCodeVerifier,
 };
-use crate::redirect_uri::check_redirect_uri as core_check_redirect_uri;
+use crate::redirect_uri::{
+    check_redirect_uri as core_check_redirect_uri, check_redirect_uri_rules,
+};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -20,6 +22,17 @@ mod options;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = include_str!("types.d.ts");
+
+// Typed handles for optional trailing arguments: wasm-bindgen declares a trailing
+// `Option<T>` as `name?: T`, and these give T its TypeScript name. They are checked at
+// run time here like every other argument.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "string")]
+    pub type OptionalString;
+    #[wasm_bindgen(typescript_type = "string[]")]
+    pub type OptionalStringList;
+}
 
 /// Details whose values are numbers in JavaScript.
 const NUMERIC_DETAILS: &[&str] = &["position", "length"];
@@ -107,15 +120,13 @@ pub fn parse_callback(
     #[wasm_bindgen(js_name = urlOrQuery, unchecked_param_type = "string")] url_or_query: JsValue,
     #[wasm_bindgen(js_name = expectedState, unchecked_param_type = "string")]
     expected_state: JsValue,
-    #[wasm_bindgen(js_name = expectedIssuer, unchecked_param_type = "string | undefined")]
-    expected_issuer: JsValue,
+    #[wasm_bindgen(js_name = expectedIssuer)] expected_issuer: Option<OptionalString>,
 ) -> Result<JsValue, JsValue> {
     let input = string_arg(&url_or_query, "urlOrQuery")?;
     let expected_state = string_arg(&expected_state, "expectedState")?;
-    let expected_issuer = if expected_issuer.is_undefined() || expected_issuer.is_null() {
-        None
-    } else {
-        Some(string_arg(&expected_issuer, "expectedIssuer")?)
+    let expected_issuer = match expected_issuer.map(JsValue::from).filter(|v| !v.is_null()) {
+        Some(v) => Some(string_arg(&v, "expectedIssuer")?),
+        None => None,
     };
     let cb = core_parse_callback(&input, &expected_state, expected_issuer.as_deref())
         .map_err(to_js_error)?;
@@ -128,24 +139,24 @@ pub fn parse_callback(
 }
 
 /// Checks a redirect URI against Vipps' rules and, when `registered` is given, against
-/// the registered URIs byte for byte.
+/// the registered URIs byte for byte (an empty list registers nothing).
 #[wasm_bindgen(js_name = checkRedirectUri, unchecked_return_type = "RedirectUriReport")]
 pub fn check_redirect_uri(
     #[wasm_bindgen(unchecked_param_type = "string")] uri: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string[] | undefined")] registered: JsValue,
+    registered: Option<OptionalStringList>,
 ) -> Result<JsValue, JsValue> {
     let uri = string_arg(&uri, "uri")?;
-    let registered: Vec<String> = if registered.is_undefined() || registered.is_null() {
-        Vec::new()
-    } else if Array::is_array(&registered) {
-        Array::from(&registered)
-            .iter()
-            .map(|v| string_arg(&v, "registered[]"))
-            .collect::<Result<_, _>>()?
-    } else {
-        return Err(invalid("registered must be an array of strings".into()));
+    let report = match registered.map(JsValue::from).filter(|r| !r.is_null()) {
+        None => check_redirect_uri_rules(&uri),
+        Some(list) if Array::is_array(&list) => {
+            let registered = Array::from(&list)
+                .iter()
+                .map(|v| string_arg(&v, "registered[]"))
+                .collect::<Result<Vec<String>, _>>()?;
+            core_check_redirect_uri(&uri, &registered)
+        }
+        Some(_) => return Err(invalid("registered must be an array of strings".into())),
     };
-    let report = core_check_redirect_uri(&uri, &registered);
     let obj = Object::new();
     set(&obj, "ok", &JsValue::from_bool(report.ok()));
     let list = |v: &[Error]| v.iter().map(problem).collect::<Array>();

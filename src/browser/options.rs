@@ -79,27 +79,19 @@ fn string_list(value: &JsValue, key: &str) -> Result<Vec<String>, Error> {
         .collect()
 }
 
-/// Refuses options this function does not know, suggesting the closest known name:
-/// a misspelt `redirectURI` must not silently fall back to a default.
-fn check_keys(obj: &JsValue) -> Result<(), Error> {
-    for key in Object::keys(&Object::from(obj.clone())).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if !KNOWN.contains(&key.as_str()) {
-            let lower = key.to_ascii_lowercase();
-            let closest = KNOWN
-                .iter()
-                .min_by_key(|k| strsim::levenshtein(&k.to_ascii_lowercase(), &lower))
-                .copied()
-                .unwrap_or("clientId");
-            return Err(
-                invalid(format!("unknown option \"{key}\"")).with_hint(format!(
-                    "Did you mean \"{closest}\"? Options: {}.",
-                    KNOWN.join(", ")
-                )),
-            );
-        }
-    }
-    Ok(())
+/// A misspelt `redirectURI` must not silently fall back to a default: name the closest
+/// known option.
+fn unknown_option(key: &str) -> Error {
+    let lower = key.to_ascii_lowercase();
+    let closest = KNOWN
+        .iter()
+        .min_by_key(|k| strsim::levenshtein(&k.to_ascii_lowercase(), &lower))
+        .copied()
+        .unwrap_or("clientId");
+    invalid(format!("unknown option \"{key}\"")).with_hint(format!(
+        "Did you mean \"{closest}\"? Options: {}.",
+        KNOWN.join(", ")
+    ))
 }
 
 fn discovery(value: &JsValue) -> Result<ProviderMetadata, Error> {
@@ -136,42 +128,64 @@ fn discovery(value: &JsValue) -> Result<ProviderMetadata, Error> {
     })
 }
 
-/// Reads and type-checks every option.
+/// Reads and type-checks every option, in one pass over the object's own entries.
 pub fn login_options(obj: &JsValue) -> Result<LoginOptions, Error> {
     if !obj.is_object() || Array::is_array(obj) {
         return Err(invalid("createLogin takes an options object".into()));
     }
-    check_keys(obj)?;
-    let scope = match get(obj, "scope") {
-        None => ScopeInput::default(),
-        Some(v) => match v.as_string() {
-            Some(s) => ScopeInput::Joined(s),
-            None => ScopeInput::List(string_list(&v, "scope").map_err(|_| {
-                invalid("scope must be a space-separated string or an array of strings".into())
-            })?),
-        },
+    let mut o = LoginOptions {
+        pkce: true,
+        ..Default::default()
     };
-    Ok(LoginOptions {
-        environment: opt_string(obj, "environment")?,
-        issuer: opt_string(obj, "issuer")?,
-        discovery: get(obj, "discovery").map(|v| discovery(&v)).transpose()?,
-        client_id: opt_string(obj, "clientId")?,
-        msn: opt_string(obj, "msn")?,
-        redirect_uri: opt_string(obj, "redirectUri")?.unwrap_or_default(),
-        registered_redirect_uris: get(obj, "registeredRedirectUris")
-            .map(|v| string_list(&v, "registeredRedirectUris"))
-            .transpose()?
-            .unwrap_or_default(),
-        scope,
-        allow_non_vipps_scopes: opt_bool(obj, "allowNonVippsScopes")?.unwrap_or(false),
-        state: opt_string(obj, "state")?,
-        nonce: opt_string(obj, "nonce")?,
-        pkce: opt_bool(obj, "pkce")?.unwrap_or(true),
-        code_verifier: opt_string(obj, "codeVerifier")?,
-        requested_flow: opt_string(obj, "requestedFlow")?,
-        app_callback_uri: opt_string(obj, "appCallbackUri")?,
-        final_redirect_is_app: opt_bool(obj, "finalRedirectIsApp")?,
-        market: opt_string(obj, "market")?,
-        acr_values: opt_string(obj, "acrValues")?,
-    })
+    for entry in Object::entries(&Object::from(obj.clone())).iter() {
+        let entry = Array::from(&entry);
+        let key = entry.get(0).as_string().unwrap_or_default();
+        let value = entry.get(1);
+        if value.is_undefined() || value.is_null() {
+            continue;
+        }
+        let text = || {
+            value
+                .as_string()
+                .ok_or_else(|| invalid(format!("{key} must be a string")))
+        };
+        let flag = || {
+            value
+                .as_bool()
+                .ok_or_else(|| invalid(format!("{key} must be true or false")))
+        };
+        match key.as_str() {
+            "environment" => o.environment = Some(text()?),
+            "issuer" => o.issuer = Some(text()?),
+            "clientId" => o.client_id = Some(text()?),
+            "msn" => o.msn = Some(text()?),
+            "redirectUri" => o.redirect_uri = text()?,
+            "state" => o.state = Some(text()?),
+            "nonce" => o.nonce = Some(text()?),
+            "codeVerifier" => o.code_verifier = Some(text()?),
+            "requestedFlow" => o.requested_flow = Some(text()?),
+            "appCallbackUri" => o.app_callback_uri = Some(text()?),
+            "market" => o.market = Some(text()?),
+            "acrValues" => o.acr_values = Some(text()?),
+            "pkce" => o.pkce = flag()?,
+            "allowNonVippsScopes" => o.allow_non_vipps_scopes = flag()?,
+            "finalRedirectIsApp" => o.final_redirect_is_app = Some(flag()?),
+            "registeredRedirectUris" => {
+                o.registered_redirect_uris = Some(string_list(&value, "registeredRedirectUris")?)
+            }
+            "discovery" => o.discovery = Some(discovery(&value)?),
+            "scope" => {
+                o.scope = match value.as_string() {
+                    Some(s) => ScopeInput::Joined(s),
+                    None => ScopeInput::List(string_list(&value, "scope").map_err(|_| {
+                        invalid(
+                            "scope must be a space-separated string or an array of strings".into(),
+                        )
+                    })?),
+                }
+            }
+            _ => return Err(unknown_option(&key)),
+        }
+    }
+    Ok(o)
 }

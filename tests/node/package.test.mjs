@@ -32,6 +32,8 @@ test("package.json names the package vipps-login, ESM with types", () => {
   assert.equal(pkg.types, "vipps_login.d.ts");
   const dts = readFileSync(new URL("vipps_login.d.ts", pkgUrl), "utf8");
   assert.match(dts, /export function createLogin\(options: LoginOptions\): Login;/);
+  assert.match(dts, /export function checkRedirectUri\(uri: string, registered\?: string\[\] \| null\): RedirectUriReport;/);
+  assert.match(dts, /expectedIssuer\?: string \| null\): Callback;/);
   assert.match(dts, /export interface VippsLoginError extends Error/);
 });
 
@@ -161,10 +163,16 @@ test("checkRedirectUri: rules, warnings and the closest registered URI", () => {
   assert.equal(r.errors[0].code, "redirect_uri_not_registered");
   assert.equal(r.errors[0].closest, "https://shop.example/callback");
   assert.equal(r.errors[0].position, 21);
-  assert.equal(r.errors[0].found, "'C'");
-  assert.equal(r.errors[0].expected, "'c'");
+  assert.equal(r.errors[0].found, "C");
+  assert.equal(r.errors[0].expected, "c");
+  assert.match(r.errors[0].message, /character 22 \('C' where the registered URI has 'c'\)/);
+  // An empty list registers nothing; no list checks the rules only.
+  assert.equal(checkRedirectUri("https://shop.example/callback", []).errors[0].code, "redirect_uri_not_registered");
+  assert.equal(checkRedirectUri("https://shop.example/callback", null).ok, true);
   const w = checkRedirectUri("https://Shop.example/my%20cb/");
   assert.deepEqual(w.warnings.map((x) => x.code), ["redirect_uri_percent_encoded", "redirect_uri_uppercase_host", "redirect_uri_trailing_slash"]);
+  // Each warning has its own advice.
+  assert.equal(new Set(w.warnings.map((x) => x.hint)).size, 3);
   assert.equal(checkRedirectUri("myapp://").errors[0].code, "redirect_uri_custom_scheme_without_path");
   assert.equal(checkRedirectUri("/callback").errors[0].code, "redirect_uri_not_absolute");
   assert.equal(checkRedirectUri("http://localhost:3000/cb").ok, true);

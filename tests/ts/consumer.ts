@@ -34,7 +34,7 @@ export async function start(): Promise<string> {
 
 export function finish(expectedState: string): Callback | string {
   try {
-    const cb: Callback = parseCallback(location.href, expectedState, undefined);
+    const cb: Callback = parseCallback(location.href, expectedState);
     const code: string = cb.code;
     return code;
   } catch (e) {

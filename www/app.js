@@ -1,0 +1,157 @@
+// The vipps-login demo page. Plain ES module: no build step. Every value shown on the
+// page goes in through textContent (or an attribute), never innerHTML.
+import init, { createLogin, checkRedirectUri, parseCallback } from "/pkg/vipps_login.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** Creates an element with text and children: el("dt", {}, "state"). */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
+}
+
+// Detail fields a VippsLoginError or a Problem may carry (ErrorDetails in types.d.ts).
+const DETAILS = ["closest", "position", "found", "expected", "error", "errorDescription",
+  "scope", "suggestion", "length", "parameter"];
+
+function detailList(source) {
+  const items = [];
+  for (const key of DETAILS) {
+    if (source[key] === undefined) continue;
+    items.push(el("dt", {}, key), el("dd", { "data-detail": key }, el("code", {}, String(source[key]))));
+  }
+  return items;
+}
+
+/** Shows an error in the error box, moved into the panel it came from. */
+function showError(err, panel) {
+  const box = $("error");
+  $("error-code").textContent = err?.code ?? err?.name ?? "error";
+  $("error-message").textContent = err?.message ?? String(err);
+  $("error-hint").textContent = err?.hint ?? "";
+  $("error-hint").hidden = !err?.hint;
+  $("error-details").replaceChildren(...detailList(err ?? {}));
+  panel.querySelector("form").after(box);
+  box.hidden = false;
+}
+
+function clearError() {
+  $("error").hidden = true;
+}
+
+// 1. Build a login URL
+let lastLogin = null;
+
+function loginOptions() {
+  const options = {
+    clientId: $("client-id").value.trim(),
+    redirectUri: $("redirect-uri").value.trim(),
+    scope: [...document.querySelectorAll('input[name="scope"]:checked')].map((box) => box.value),
+  };
+  if ($("environment").value === "custom") options.issuer = $("issuer").value.trim();
+  else options.environment = $("environment").value;
+  return options;
+}
+
+function onBuild(event) {
+  event.preventDefault();
+  clearError();
+  $("login-result").hidden = true;
+  try {
+    const login = createLogin(loginOptions());
+    lastLogin = login;
+    $("login-url").textContent = login.url;
+    $("login-link").href = login.url;
+    $("state").textContent = login.state;
+    $("nonce").textContent = login.nonce;
+    $("code-verifier").textContent = login.codeVerifier ?? "(no PKCE)";
+    $("code-challenge").textContent = login.codeChallenge ?? "(no PKCE)";
+    $("issuer-out").textContent = login.issuer;
+    $("expected-state").value = login.state;
+    const redirect = $("redirect-uri").value.trim();
+    $("callback-input").placeholder = `${redirect}?code=…&state=${login.state}`;
+    $("login-result").hidden = false;
+  } catch (err) {
+    showError(err, $("login-panel"));
+  }
+}
+
+// 2. Check a redirect URI
+function problemItem(problem) {
+  const item = el("li", { "data-code": problem.code },
+    el("code", { class: "code" }, problem.code), " ", problem.message);
+  if (problem.hint) item.append(el("p", { class: "hint" }, problem.hint));
+  const details = detailList(problem);
+  if (details.length) item.append(el("dl", { class: "details" }, ...details));
+  return item;
+}
+
+function problemList(title, id, problems) {
+  if (!problems.length) return [];
+  return [el("h3", {}, title), el("ul", { id, class: "problems" }, ...problems.map(problemItem))];
+}
+
+function onCheck(event) {
+  event.preventDefault();
+  clearError();
+  const result = $("uri-result");
+  result.hidden = true;
+  const lines = $("registered").value.split("\n").map((line) => line.trim()).filter(Boolean);
+  try {
+    const report = checkRedirectUri($("uri-input").value.trim(), lines.length ? lines : undefined);
+    const verdict = el("p", { id: "uri-verdict", class: report.ok ? "ok" : "not-ok", "data-ok": String(report.ok) },
+      report.ok ? "OK: Vipps will accept this redirect URI" : "Not OK: Vipps will reject this redirect URI");
+    result.replaceChildren(verdict,
+      ...problemList("Errors", "uri-errors", report.errors),
+      ...problemList("Warnings", "uri-warnings", report.warnings));
+    result.hidden = false;
+  } catch (err) {
+    showError(err, $("uri-panel"));
+  }
+}
+
+// 3. Parse a callback
+function onParse(event) {
+  event.preventDefault();
+  clearError();
+  const result = $("callback-result");
+  result.hidden = true;
+  const expectedState = $("expected-state").value.trim();
+  const issuer = lastLogin?.state === expectedState ? lastLogin.issuer : undefined;
+  try {
+    const callback = parseCallback($("callback-input").value, expectedState, issuer);
+    const rows = [];
+    for (const key of ["code", "state", "scope", "iss"]) {
+      if (callback[key] === undefined) continue;
+      rows.push(el("dt", {}, key), el("dd", {}, el("code", { id: `callback-${key}` }, callback[key])));
+    }
+    result.replaceChildren(el("p", { class: "ok" }, "Callback accepted"), el("dl", { class: "details" }, ...rows));
+    result.hidden = false;
+  } catch (err) {
+    showError(err, $("callback-panel"));
+  }
+}
+
+// Start-up
+function showIssuerRow() {
+  $("issuer-row").hidden = $("environment").value !== "custom";
+}
+
+$("redirect-uri").value = `${location.origin}/callback`;
+$("login-form").addEventListener("submit", onBuild);
+$("uri-form").addEventListener("submit", onCheck);
+$("callback-form").addEventListener("submit", onParse);
+$("environment").addEventListener("change", showIssuerRow);
+showIssuerRow();
+
+try {
+  await init();
+  for (const id of ["build", "check", "parse"]) $(id).disabled = false;
+  $("status").textContent = "Ready: WebAssembly loaded.";
+  document.body.dataset.ready = "true";
+} catch (err) {
+  $("status").textContent = `Could not load the WebAssembly module: ${err.message}`;
+  $("status").classList.add("failed");
+}
