@@ -12,8 +12,9 @@ export WASM_BINDGEN_TEST_TIMEOUT ?= 120
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
 
 DEMO_PORT ?= 8080
+EMULATOR_PORT ?= 7000
 
-.PHONY: setup setup-browser pkg demo test lint test-native test-wasm test-node \
+.PHONY: setup setup-browser pkg demo emulator test lint test-native test-wasm test-node \
         test-types test-browser size
 
 setup:
@@ -27,9 +28,13 @@ pkg: setup
 	wasm-pack --quiet build --target web --release --out-dir pkg --out-name vipps_login -- --features browser
 	cp npm/README.md pkg/README.md
 
-## The demo page on 127.0.0.1 (Ctrl-C stops it).
-demo: pkg
-	node scripts/serve.mjs --port $(DEMO_PORT)
+## The local Vipps emulator and the demo page on 127.0.0.1 (Ctrl-C stops both).
+demo: pkg emulator
+	DEMO_PORT=$(DEMO_PORT) EMULATOR_PORT=$(EMULATOR_PORT) scripts/demo.sh
+
+## The local Vipps Login emulator (emulator/README.md).
+emulator:
+	cargo build -q -p vipps-login-emulator
 
 ## Everything.
 test: setup-browser lint test-native pkg test-types test-node test-wasm test-browser
@@ -37,12 +42,13 @@ test: setup-browser lint test-native pkg test-types test-node test-wasm test-bro
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --features browser -- -D warnings
 
-## Native unit tests, property tests and the TypeScript/Rust error-code check.
+## Native unit tests, property tests, the TypeScript/Rust error-code check, and the
+## emulator's HTTP tests.
 test-native:
-	cargo test
+	cargo test --workspace
 
 ## Every export, in headless Chromium (wasm-bindgen-test; webdriver.json adds the
 ## flags Chromium needs as root and offline).
@@ -57,8 +63,9 @@ test-node: pkg
 test-types: pkg
 	tsc --noEmit -p tests/ts
 
-## The demo page and the package in real headless Chromium (playwright-core).
-test-browser: pkg
+## The demo page and the package in real headless Chromium (playwright-core), with a
+## login through the emulator's landing page.
+test-browser: pkg emulator
 	node --test tests/browser/
 
 ## Size report: gzip of the .wasm and its JS glue, written to bench/size-report.md

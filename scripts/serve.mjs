@@ -1,5 +1,6 @@
 // Serves the demo page: www/ at / and the wasm-pack build pkg/ at /pkg/.
-//   node scripts/serve.mjs [--port N]     (default 8080, loopback only)
+//   node scripts/serve.mjs [--port N] [--issuer URL [--client-id ID]]
+//   (default port 8080, loopback only; --issuer offers the local emulator on the page)
 // Also imported by tests/browser/ as startServer().
 import { createServer } from "node:http";
 import { existsSync } from "node:fs";
@@ -11,7 +12,9 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const wwwDir = `${root}www`;
 const pkgDir = `${root}pkg`;
 
-export async function startServer({ host = "127.0.0.1", port = 0 } = {}) {
+// `demoConfig` (optional): served as /demo-config.json (`null` without it), so the page
+// can offer the local emulator ({ issuer, clientId }).
+export async function startServer({ host = "127.0.0.1", port = 0, demoConfig = null } = {}) {
   if (!existsSync(`${pkgDir}/vipps_login.js`)) {
     throw new Error("pkg/vipps_login.js is missing: run `make pkg` first");
   }
@@ -33,6 +36,14 @@ export async function startServer({ host = "127.0.0.1", port = 0 } = {}) {
   const pkg = sirv(pkgDir, options);
 
   const server = createServer((req, res) => {
+    const path = req.url.split("?")[0];
+    if (path === "/demo-config.json") {
+      res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-store" });
+      res.end(JSON.stringify(demoConfig));
+      return;
+    }
+    // The redirect URI: the page itself reads the callback.
+    if (path === "/callback") req.url = "/index.html";
     if (req.url === "/pkg" || req.url.startsWith("/pkg/") || req.url.startsWith("/pkg?")) {
       req.url = req.url.slice(4) || "/";
       pkg(req, res, () => notFound(req, res));
@@ -54,12 +65,17 @@ export async function startServer({ host = "127.0.0.1", port = 0 } = {}) {
   return { url, close };
 }
 
+function argValue(argv, name) {
+  const i = argv.indexOf(name);
+  return i === -1 ? undefined : argv[i + 1];
+}
+
 function parsePort(argv) {
-  const i = argv.indexOf("--port");
-  if (i === -1) return 8080;
-  const port = Number(argv[i + 1]);
+  const value = argValue(argv, "--port");
+  if (value === undefined) return 8080;
+  const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`Invalid --port ${argv[i + 1] ?? ""}`.trim());
+    console.error(`Invalid --port ${value ?? ""}`.trim());
     process.exit(2);
   }
   return port;
@@ -72,7 +88,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
   }
   let server;
   try {
-    server = await startServer({ port: parsePort(process.argv.slice(2)) });
+    const argv = process.argv.slice(2);
+    const issuer = argValue(argv, "--issuer");
+    const demoConfig = issuer ? { issuer, clientId: argValue(argv, "--client-id") ?? "demo-client" } : null;
+    server = await startServer({ port: parsePort(argv), demoConfig });
   } catch (err) {
     console.error(`Could not start the demo server: ${err.message}`);
     process.exit(1);

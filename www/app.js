@@ -43,6 +43,8 @@ function clearError() {
 
 // 1. Build a login URL
 let lastLogin = null;
+// Served by `make demo` when the local emulator runs: { issuer, clientId, users }.
+let demoConfig = null;
 
 function loginOptions() {
   const options = {
@@ -50,8 +52,10 @@ function loginOptions() {
     redirectUri: $("redirect-uri").value.trim(),
     scope: [...document.querySelectorAll('input[name="scope"]:checked')].map((box) => box.value),
   };
-  if ($("environment").value === "custom") options.issuer = $("issuer").value.trim();
-  else options.environment = $("environment").value;
+  const environment = $("environment").value;
+  if (environment === "custom") options.issuer = $("issuer").value.trim();
+  else if (environment === "emulator") options.issuer = demoConfig.issuer;
+  else options.environment = environment;
   return options;
 }
 
@@ -70,6 +74,8 @@ function onBuild(event) {
     $("code-challenge").textContent = login.codeChallenge ?? "(no PKCE)";
     $("issuer-out").textContent = login.issuer;
     $("expected-state").value = login.state;
+    // Kept for the callback: Vipps (here the emulator) sends the user back to /callback.
+    sessionStorage.setItem("vipps-login-demo", JSON.stringify({ state: login.state, issuer: login.issuer }));
     const redirect = $("redirect-uri").value.trim();
     $("callback-input").placeholder = `${redirect}?code=…&state=${login.state}`;
     $("login-result").hidden = false;
@@ -134,6 +140,34 @@ function onParse(event) {
   }
 }
 
+// Back from Vipps (or the emulator): read the callback with the state saved before.
+function handleReturn() {
+  if (!/[?&](code|error)=/.test(location.search)) return;
+  const saved = JSON.parse(sessionStorage.getItem("vipps-login-demo") ?? "null");
+  $("callback-input").value = location.href;
+  if (saved) {
+    $("expected-state").value = saved.state;
+    lastLogin = saved;
+  }
+  history.replaceState(null, "", "/");
+  $("callback-form").requestSubmit();
+  $("callback-panel").scrollIntoView();
+}
+
+async function loadDemoConfig() {
+  try {
+    const response = await fetch("/demo-config.json");
+    if (!response.ok) return;
+    demoConfig = await response.json();
+  } catch {
+    return;
+  }
+  if (!demoConfig?.issuer) return;
+  $("env-emulator").hidden = false;
+  $("environment").value = "emulator";
+  $("client-id").value = demoConfig.clientId;
+}
+
 // Start-up
 function showIssuerRow() {
   $("issuer-row").hidden = $("environment").value !== "custom";
@@ -148,9 +182,14 @@ showIssuerRow();
 
 try {
   await init();
+  await loadDemoConfig();
+  showIssuerRow();
   for (const id of ["build", "check", "parse"]) $(id).disabled = false;
-  $("status").textContent = "Ready: WebAssembly loaded.";
+  $("status").textContent = demoConfig
+    ? `Ready: WebAssembly loaded; the local emulator is at ${demoConfig.issuer}`
+    : "Ready: WebAssembly loaded.";
   document.body.dataset.ready = "true";
+  handleReturn();
 } catch (err) {
   $("status").textContent = `Could not load the WebAssembly module: ${err.message}`;
   $("status").classList.add("failed");

@@ -1,0 +1,139 @@
+//! Client authentication at the token endpoint: the sales unit's one method only.
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use base64ct::{Base64, Base64Unpadded, Encoding};
+use percent_encoding::percent_decode_str;
+use subtle::ConstantTimeEq;
+
+use crate::config::{SalesUnit, TokenAuthMethod};
+use crate::http::oauth_error;
+use crate::params::Params;
+use crate::state::App;
+
+const FAILED: &str = "Client authentication failed (e.g., unknown client, no client \
+authentication included, or unsupported authentication method).";
+
+/// The sales unit that authenticated, or why not (answer with [`unauthorized`]).
+pub fn authenticate<'a>(
+    app: &'a App,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<&'a SalesUnit, String> {
+    let basic = match headers.get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => Some(parse_basic(value).ok_or_else(|| {
+            format!(
+                "{FAILED} The Authorization header is not valid HTTP Basic credentials \
+(base64 of urlencoded client_id ':' urlencoded client_secret)."
+            )
+        })?),
+    };
+    let body_secret = params.get("client_secret");
+    let body_id = params.get("client_id");
+
+    let (method, client_id, secret) = match (basic, body_secret) {
+        (Some(_), Some(_)) => {
+            return Err(format!(
+                "{FAILED} Use one client authentication method: both HTTP Basic and client_secret in the body were sent."
+            ))
+        }
+        (Some((id, secret)), None) => {
+            if body_id.is_some_and(|b| b != id) {
+                return Err(format!(
+                    "{FAILED} The client_id in the body differs from the one in the Authorization header."
+                ));
+            }
+            (TokenAuthMethod::ClientSecretBasic, id, secret)
+        }
+        (None, Some(secret)) => match body_id {
+            Some(id) => (TokenAuthMethod::ClientSecretPost, id.to_string(), secret.to_string()),
+            None => {
+                return Err(format!(
+                    "{FAILED} client_secret was sent without client_id."
+                ))
+            }
+        },
+        (None, None) => {
+            return Err(format!(
+                "{FAILED} No client authentication was included."
+            ))
+        }
+    };
+
+    let Some(unit) = app.config.sales_unit_by_client_id(&client_id) else {
+        return Err(format!(
+            "{FAILED} The requested OAuth 2.0 Client does not exist."
+        ));
+    };
+    let expected = unit.auth_method();
+    if method != expected {
+        return Err(format!(
+            "{FAILED} The OAuth 2.0 Client supports client authentication method '{}', but method '{}' was requested.",
+            expected.as_str(),
+            method.as_str()
+        ));
+    }
+    let matches: bool = secret
+        .as_bytes()
+        .ct_eq(unit.client_secret.as_bytes())
+        .into();
+    if !matches {
+        return Err(format!(
+            "{FAILED} The provided client secret did not match."
+        ));
+    }
+    Ok(unit)
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 2.3.1).
+fn parse_basic(value: &HeaderValue) -> Option<(String, String)> {
+    let value = value.to_str().ok()?.trim();
+    let (scheme, credentials) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let credentials = credentials.trim();
+    let decoded = Base64::decode_vec(credentials)
+        .or_else(|_| Base64Unpadded::decode_vec(credentials))
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    Some((form_decode(id)?, form_decode(secret)?))
+}
+
+fn form_decode(s: &str) -> Option<String> {
+    let plus_as_space = s.replace('+', " ");
+    percent_decode_str(&plus_as_space)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
+}
+
+/// 401 `invalid_client`.
+pub fn unauthorized(description: &str) -> Response {
+    let mut response = oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", description);
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"vipps-login-emulator\""),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_urldecoded_halves() {
+        let raw = Base64::encode_string(b"my%3Aclient:p%40ss+w%3Ard%25");
+        let value = HeaderValue::from_str(&format!("Basic {raw}")).ok();
+        let parsed = value.as_ref().and_then(parse_basic);
+        assert_eq!(
+            parsed,
+            Some(("my:client".to_string(), "p@ss w:rd%".to_string()))
+        );
+        let value = HeaderValue::from_static("Bearer abc");
+        assert_eq!(parse_basic(&value), None);
+    }
+}

@@ -1,0 +1,268 @@
+//! Every fault switch of the README's table, `GET/POST /_emulator/faults` and `reset`.
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const EVIL_ISS: &str = "https://evil.example/access-management-1.0/access/";
+
+/// Turn one fault on, log in ola at demo-client, return the id_token and the JWKS.
+async fn id_token_with(fault: Value) -> (Emu, Login, Tokens, Value) {
+    let emu = Emu::shipped().await;
+    emu.set_faults(fault).await;
+    let (login, tokens) = emu.full_login("ola", "demo-client", "openid name").await;
+    let jwks = emu.jwks().await;
+    (emu, login, tokens, jwks)
+}
+
+fn num(c: &Value, k: &str) -> i64 {
+    c[k].as_i64()
+        .unwrap_or_else(|| panic!("{k} is an integer: {c}"))
+}
+
+#[tokio::test]
+async fn unknown_kid_names_a_key_not_in_the_jwks_but_signs_with_the_real_key() {
+    let (_, _, tokens, jwks) = id_token_with(json!({"unknown_kid": true})).await;
+    let jwt = tokens.jwt();
+    let kid = jwt.header["kid"].as_str().expect("a kid is still there");
+    assert!(
+        !jwks_kids(&jwks).contains(&kid.to_string()),
+        "kid {kid} not in JWKS"
+    );
+    assert!(verify_by_kid(&jwks, &jwt).is_err());
+    verify_with(&jwks_keys(&jwks)[0], &jwt).expect("signature still by the real key");
+    assert_eq!(jwt.header["alg"], "RS256");
+}
+
+#[tokio::test]
+async fn bad_signature_fails_verification() {
+    let (emu, _, tokens, jwks) = id_token_with(json!({"bad_signature": true})).await;
+    let jwt = tokens.jwt();
+    assert_eq!(jwt.header["alg"], "RS256");
+    assert!(jwks_kids(&jwks).contains(&jwt.header["kid"].as_str().unwrap().to_string()));
+    assert!(!jwt.signature_b64.is_empty());
+    assert!(
+        verify_by_kid(&jwks, &jwt).is_err(),
+        "signature must not verify"
+    );
+    // Only the signature is broken.
+    assert_eq!(jwt.claims["iss"], emu.issuer.as_str());
+}
+
+#[tokio::test]
+async fn alg_none_has_an_empty_signature_segment() {
+    let (emu, _, tokens, _) = id_token_with(json!({"alg_none": true})).await;
+    assert!(
+        tokens.id_token.ends_with('.'),
+        "empty signature: {}",
+        tokens.id_token
+    );
+    let jwt = tokens.jwt();
+    assert_eq!(jwt.header["alg"], "none");
+    assert!(jwt.signature_b64.is_empty());
+    assert_eq!(jwt.claims["iss"], emu.issuer.as_str());
+}
+
+/// A claim fault keeps the signature valid: only the named claim is wrong.
+async fn claims_with(fault: Value) -> (Emu, Login, Tokens, Value) {
+    let (emu, login, tokens, jwks) = id_token_with(fault.clone()).await;
+    verify_by_kid(&jwks, &tokens.jwt())
+        .unwrap_or_else(|e| panic!("{fault}: the signature stays valid: {e}"));
+    let claims = tokens.jwt().claims;
+    (emu, login, tokens, claims)
+}
+
+#[tokio::test]
+async fn wrong_iss() {
+    let (emu, _, _, c) = claims_with(json!({"wrong_iss": true})).await;
+    assert_eq!(c["iss"], EVIL_ISS);
+    assert_eq!(c["aud"], json!(["demo-client"]));
+    assert_ne!(emu.issuer, EVIL_ISS);
+}
+
+#[tokio::test]
+async fn wrong_aud() {
+    let (emu, _, _, c) = claims_with(json!({"wrong_aud": true})).await;
+    assert_eq!(c["aud"], json!(["someone-else"]));
+    assert_eq!(c["iss"], emu.issuer.as_str());
+}
+
+#[tokio::test]
+async fn extra_aud_without_azp() {
+    let (_, _, _, c) = claims_with(json!({"extra_aud": true})).await;
+    assert_eq!(c["aud"], json!(["demo-client", "someone-else"]));
+    assert!(c.get("azp").is_none(), "no azp: {c}");
+}
+
+#[tokio::test]
+async fn expired_is_an_hour_past_with_iat_two_hours_past() {
+    let t = now();
+    let (_, _, _, c) = claims_with(json!({"expired": true})).await;
+    let (exp, iat) = (num(&c, "exp"), num(&c, "iat"));
+    assert!((exp - (t - 3600)).abs() <= 60, "exp {exp} ~ now-3600 ({t})");
+    assert!((iat - (t - 7200)).abs() <= 60, "iat {iat} ~ now-7200 ({t})");
+    assert!(exp < now());
+}
+
+#[tokio::test]
+async fn iat_future_is_an_hour_ahead() {
+    let t = now();
+    let (_, _, _, c) = claims_with(json!({"iat_future": true})).await;
+    let iat = num(&c, "iat");
+    assert!((iat - (t + 3600)).abs() <= 60, "iat {iat} ~ now+3600 ({t})");
+}
+
+#[tokio::test]
+async fn wrong_nonce_is_another_value() {
+    let (_, login, _, c) = claims_with(json!({"wrong_nonce": true})).await;
+    let sent = login.nonce.expect("a nonce was sent");
+    let got = c["nonce"].as_str().expect("nonce claim still there");
+    assert_ne!(got, sent);
+}
+
+#[tokio::test]
+async fn missing_nonce_has_no_nonce_claim() {
+    let (_, _, _, c) = claims_with(json!({"missing_nonce": true})).await;
+    assert!(c.get("nonce").is_none(), "{c}");
+}
+
+#[tokio::test]
+async fn missing_sub_has_no_sub_claim() {
+    let (_, _, _, c) = claims_with(json!({"missing_sub": true})).await;
+    assert!(c.get("sub").is_none(), "{c}");
+    assert!(c.get("iss").is_some());
+}
+
+#[tokio::test]
+async fn userinfo_sub_mismatch() {
+    let (emu, _, tokens, c) = claims_with(json!({"userinfo_sub_mismatch": true})).await;
+    let id_sub = c["sub"].as_str().expect("id_token keeps its sub");
+    let info = emu.userinfo_ok(&tokens.access_token).await;
+    let info_sub = info["sub"].as_str().expect("userinfo has a sub");
+    assert_ne!(info_sub, id_sub);
+    assert_eq!(info["name"], emu.user("ola")["name"].as_str().unwrap());
+}
+
+#[tokio::test]
+async fn token_500() {
+    let emu = Emu::shipped().await;
+    emu.set_faults(json!({"token_500": true})).await;
+    let login = emu.login("ola", "demo-client", "openid").await;
+    let resp = emu
+        .token_request(&emu.unit("demo-client").auth(), &Emu::code_form(&login))
+        .await;
+    expect_oauth_error(resp, 500, "server_error").await;
+}
+
+#[tokio::test]
+async fn token_delay_ms_delays_the_token_response() {
+    let emu = Emu::shipped().await;
+    emu.set_faults(json!({"token_delay_ms": 300})).await;
+    let login = emu.login("ola", "demo-client", "openid").await;
+    let started = Instant::now();
+    emu.exchange(&login).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn token_malformed_json() {
+    let emu = Emu::shipped().await;
+    emu.set_faults(json!({"token_malformed_json": true})).await;
+    let login = emu.login("ola", "demo-client", "openid").await;
+    let resp = emu
+        .token_request(&emu.unit("demo-client").auth(), &Emu::code_form(&login))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = resp.text().await.unwrap();
+    assert!(
+        serde_json::from_str::<Value>(&body).is_err(),
+        "body must not be JSON: {body}"
+    );
+}
+
+#[tokio::test]
+async fn jwks_unavailable_is_503() {
+    let emu = Emu::shipped().await;
+    emu.set_faults(json!({"jwks_unavailable": true})).await;
+    let resp = emu.get(JWKS_PATH).await;
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    emu.set_faults(json!({"jwks_unavailable": false})).await;
+    assert_eq!(emu.get(JWKS_PATH).await.status(), StatusCode::OK);
+}
+
+// --- the control endpoint ---------------------------------------------------------------
+
+fn assert_all_off(f: &Value) {
+    for name in BOOL_FAULTS {
+        assert_eq!(f[*name], false, "{name} off: {f}");
+    }
+    let delay = &f["token_delay_ms"];
+    assert!(delay.is_null() || delay == 0, "token_delay_ms off: {f}");
+}
+
+#[tokio::test]
+async fn faults_default_off_and_get_reflects_post() {
+    let emu = Emu::shipped().await;
+    assert_all_off(&emu.get_json("/_emulator/faults").await);
+
+    emu.set_faults(json!({"wrong_iss": true, "token_delay_ms": 300}))
+        .await;
+    let f = emu.get_json("/_emulator/faults").await;
+    assert_eq!(f["wrong_iss"], true);
+    assert_eq!(f["token_delay_ms"], 300);
+    assert_eq!(f["wrong_aud"], false);
+
+    // Fields not given keep their value.
+    emu.set_faults(json!({"alg_none": true})).await;
+    let f = emu.get_json("/_emulator/faults").await;
+    assert_eq!(f["wrong_iss"], true);
+    assert_eq!(f["alg_none"], true);
+    assert_eq!(f["token_delay_ms"], 300);
+
+    emu.set_faults(json!({"wrong_iss": false})).await;
+    let f = emu.get_json("/_emulator/faults").await;
+    assert_eq!(f["wrong_iss"], false);
+    assert_eq!(f["alg_none"], true);
+}
+
+#[tokio::test]
+async fn every_fault_can_be_set_and_read_back() {
+    let emu = Emu::shipped().await;
+    for name in BOOL_FAULTS {
+        emu.set_faults(json!({ *name: true })).await;
+        let f = emu.get_json("/_emulator/faults").await;
+        assert_eq!(f[*name], true, "{name}: {f}");
+    }
+}
+
+#[tokio::test]
+async fn reset_clears_every_fault() {
+    let emu = Emu::shipped().await;
+    let mut all = serde_json::Map::new();
+    for name in BOOL_FAULTS {
+        all.insert(name.to_string(), Value::Bool(true));
+    }
+    all.insert("token_delay_ms".into(), json!(300));
+    emu.set_faults(Value::Object(all)).await;
+    assert_eq!(
+        emu.get(JWKS_PATH).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+
+    emu.reset().await;
+    assert_all_off(&emu.get_json("/_emulator/faults").await);
+    // And the behaviour is back to normal.
+    let jwks = emu.jwks().await;
+    let (_, tokens) = emu.full_login("ola", "demo-client", "openid").await;
+    let jwt = tokens.jwt();
+    verify_by_kid(&jwks, &jwt).expect("valid again");
+    assert_eq!(jwt.claims["iss"], emu.issuer.as_str());
+    assert_eq!(jwt.claims["aud"], json!(["demo-client"]));
+}
