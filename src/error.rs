@@ -8,30 +8,44 @@ use core::fmt;
 
 macro_rules! error_codes {
     ($( $(#[$doc:meta])* $variant:ident => $code:literal, $hint:expr; )*) => {
-        /// Stable, snake_case machine codes. Never renamed once released: front-ends
-        /// and logs match on them.
+        /// A stable, snake_case machine code with the advice that goes with it (mostly
+        /// from Vipps' Login FAQ). Never renamed once released: front-ends and logs match
+        /// on them.
+        ///
+        /// A constant per code rather than an enum: an enum's `as_str` and hint tables
+        /// hold every code's text wherever one code is used, so the browser build would
+        /// carry the Worker's hints too. Constants bring along only what is referenced.
+        /// They match in patterns like enum variants.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum ErrorCode {
-            $( $(#[$doc])* $variant, )*
-        }
+        pub struct ErrorCode(&'static CodeInfo);
 
+        #[allow(non_upper_case_globals)]
         impl ErrorCode {
+            $( $(#[$doc])* pub const $variant: ErrorCode = ErrorCode(&CodeInfo { code: $code, hint: $hint }); )*
+
             /// Every code, for documentation and for tests that keep the TypeScript
             /// declarations in step.
             pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
-
-            /// The stable string form, e.g. `state_too_short`.
-            pub fn as_str(self) -> &'static str {
-                match self { $(ErrorCode::$variant => $code,)* }
-            }
-
-            /// The advice that goes with this code, mostly from Vipps' Login FAQ.
-            pub fn default_hint(self) -> Option<&'static str> {
-                match self { $(ErrorCode::$variant => $hint,)* }
-            }
         }
     };
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct CodeInfo {
+    code: &'static str,
+    hint: Option<&'static str>,
+}
+
+impl ErrorCode {
+    /// The stable string form, e.g. `state_too_short`.
+    pub fn as_str(self) -> &'static str {
+        self.0.code
+    }
+
+    /// The advice that goes with this code, if any.
+    pub fn default_hint(self) -> Option<&'static str> {
+        self.0.hint
+    }
 }
 
 const HINT_REDIRECT_EXACT: &str = "The redirect_uri must be 100% identical to one registered for the sales unit on portal.vippsmobilepay.com: check trailing '/', percent-encoded characters such as %20, capitalization and the query string (Vipps FAQ: invalid_request / invalid_client).";
