@@ -170,6 +170,72 @@ error_codes! {
     VippsTemporarilyUnavailable => "vipps_temporarily_unavailable", Some("Vipps is temporarily unavailable. Try again in a little while.");
     /// An error Vipps has not documented.
     VippsUnrecognizedError => "vipps_unrecognized_error", Some("Vipps returned an error this library does not know. See error_description; try again.");
+
+    // The token endpoint (server side).
+    /// 401 invalid_client.
+    TokenInvalidClient => "token_invalid_client", Some("Vipps FAQ (invalid_client): is Login activated for the sales unit with a redirect URI? Are client_id and client_secret from the right environment (test and production have separate keys)? Does VIPPS_TOKEN_AUTH_METHOD (client_secret_basic or client_secret_post) match the portal setting? Is the redirect_uri exactly the registered one (trailing /, %20)?");
+    /// invalid_grant.
+    TokenInvalidGrant => "token_invalid_grant", Some("Vipps FAQ (invalid_grant): the code is valid only a couple of minutes and only once; a repeated request gets this error. It is also bound to the redirect_uri sent to authorize. Start the login again.");
+    /// invalid_request.
+    TokenInvalidRequest => "token_invalid_request", Some("Vipps FAQ (invalid_request): the redirect_uri must be 100% identical to the registered one and to the one sent to authorize; check that every required parameter is sent.");
+    /// Another OAuth error from the token endpoint.
+    TokenRejected => "token_rejected", None;
+    /// The token endpoint failed (5xx).
+    TokenServerError => "token_server_error", Some("Vipps' token endpoint failed. Try again in a little while.");
+    /// The token response is not what RFC 6749 5.1 describes.
+    TokenResponseInvalid => "token_response_invalid", Some("The token endpoint did not answer with the JSON RFC 6749 5.1 describes. Check VIPPS_ISSUER points at the right provider.");
+    /// A Vipps-System-* header value over Vipps' 30-character limit.
+    SystemHeaderInvalid => "system_header_invalid", Some("Vipps-System-Name, -Version, -Plugin-Name and -Plugin-Version take at most 30 visible ASCII characters each.");
+    /// A provider endpoint did not answer in time.
+    ProviderTimeout => "provider_timeout", Some("Vipps did not answer in time. Try again; if it persists, check Vipps' status page.");
+    /// A provider endpoint could not be reached.
+    ProviderUnreachable => "provider_unreachable", Some("Vipps could not be reached. Check VIPPS_ISSUER / VIPPS_ENV and the network.");
+
+    // The id_token (OIDC Core 3.1.3.7).
+    /// Not a compact JWS with a JSON header and claims.
+    IdTokenMalformed => "id_token_malformed", None;
+    /// alg is not RS256 (never none or HS*).
+    IdTokenAlgNotAllowed => "id_token_alg_not_allowed", Some("Vipps signs id_tokens with RS256; anything else (alg none, HS256) is refused.");
+    /// No key in the JWKS for the token's kid, even after refetching.
+    IdTokenKidUnknown => "id_token_kid_unknown", Some("The id_token names a signing key the provider's JWKS does not list. Check VIPPS_ISSUER / VIPPS_ENV: a token from the other environment has other keys.");
+    /// The signature does not verify.
+    IdTokenSignatureInvalid => "id_token_signature_invalid", None;
+    /// iss differs from the issuer (byte for byte).
+    IdTokenIssuerMismatch => "id_token_issuer_mismatch", Some("The id_token's iss must equal the issuer byte for byte; Vipps' ends in '/'. Check VIPPS_ENV / VIPPS_ISSUER.");
+    /// aud does not contain the client_id.
+    IdTokenAudienceMismatch => "id_token_audience_mismatch", Some("The id_token was issued to another client. Check VIPPS_CLIENT_ID.");
+    /// Several audiences without azp, or azp not the client_id.
+    IdTokenAzpMismatch => "id_token_azp_mismatch", None;
+    /// exp has passed.
+    IdTokenExpired => "id_token_expired", Some("The id_token has expired. Check the server clock; start the login again.");
+    /// iat is in the future.
+    IdTokenIssuedInFuture => "id_token_issued_in_future", Some("The id_token claims to be issued in the future. Check the server clock.");
+    /// nonce differs from the one sent.
+    IdTokenNonceMismatch => "id_token_nonce_mismatch", Some("The id_token's nonce is not the one this login sent: a replayed or mixed-up token. Start the login again.");
+    /// No sub.
+    IdTokenSubMissing => "id_token_sub_missing", None;
+    /// acr differs from the requested acr_values.
+    IdTokenAcrMismatch => "id_token_acr_mismatch", Some("acr_values=urn:vipps:acr:app_auth was requested but the id_token's acr does not confirm it.");
+    /// The JWKS document is not valid.
+    JwksInvalid => "jwks_invalid", None;
+    /// The JWKS could not be fetched.
+    JwksUnavailable => "jwks_unavailable", Some("The provider's signing keys could not be fetched. Try again in a little while.");
+
+    // Userinfo.
+    /// Userinfo answered an error status.
+    UserinfoFailed => "userinfo_failed", Some("Vipps' access token lives about 10 minutes and the data about 10 minutes after consent (Vipps FAQ): call userinfo right after the token exchange.");
+    /// Userinfo's body is not a JSON object with a sub.
+    UserinfoInvalid => "userinfo_invalid", None;
+    /// Userinfo's sub differs from the id_token's (OIDC Core 5.3.2).
+    UserinfoSubMismatch => "userinfo_sub_mismatch", Some("Userinfo answered for another user than the id_token names (OIDC Core 5.3.2): the response is not trusted.");
+
+    // The login transaction and the session.
+    /// No transaction for this state: unknown, expired or already used.
+    TransactionNotFound => "transaction_not_found", Some("This login is unknown, took longer than 15 minutes, or was already completed. Start the login again.");
+    /// The session cookie is missing, tampered with or expired.
+    SessionInvalid => "session_invalid", Some("Log in again.");
+    /// A Worker setting is missing or malformed.
+    ConfigInvalid => "config_invalid", Some("Set it in wrangler.toml [vars], or as a secret with `wrangler secret put` (and in .dev.vars for local runs). See the configuration table in the README.");
 }
 
 /// An error with a stable [`ErrorCode`], a message and an optional hint.

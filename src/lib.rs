@@ -12,15 +12,26 @@ pub mod authorize;
 pub mod callback;
 pub mod discovery;
 pub mod error;
+pub mod http;
+pub mod id_token;
 pub mod issuer;
+pub mod jose;
+pub mod jwks;
 pub mod login;
 pub mod random;
 pub mod redirect_uri;
+pub mod return_to;
 pub mod scope;
+pub mod session;
+pub mod token;
 mod uri;
+pub mod userinfo;
 
 #[cfg(feature = "browser")]
 pub mod browser;
+
+#[cfg(feature = "worker")]
+pub mod worker;
 
 pub use authorize::{AuthorizationRequest, Client, Market, RequestedFlow};
 pub use callback::{parse_callback, Callback};

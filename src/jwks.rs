@@ -1,0 +1,210 @@
+//! The provider's signing keys (RFC 7517) and when to fetch them again.
+//!
+//! Vipps rotates keys with no documented policy (kids like `public:<uuid>`), so keys
+//! are looked up by `kid` and an unknown `kid` triggers one refetch — at most once per
+//! cooldown, so a stream of forged kids cannot make the Worker hammer the JWKS. The
+//! policy is pure: the adapter stores the cache and does the fetching.
+
+use crate::error::{Error, ErrorCode, Result};
+use serde::{Deserialize, Serialize};
+
+/// How long a fetched JWKS is used before it is fetched again (Vipps' discovery sends
+/// `max-age=3600`).
+pub const JWKS_MAX_AGE_SECS: u64 = 3600;
+/// The least time between two refetches forced by an unknown `kid`.
+pub const REFETCH_COOLDOWN_SECS: u64 = 60;
+/// More keys than this in one document is not a JWKS we trust.
+pub const MAX_KEYS: usize = 16;
+
+/// One RSA public key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jwk {
+    pub kty: String,
+    #[serde(default)]
+    pub kid: Option<String>,
+    #[serde(default, rename = "use")]
+    pub use_: Option<String>,
+    #[serde(default)]
+    pub alg: Option<String>,
+    /// Modulus, base64url.
+    #[serde(default)]
+    pub n: String,
+    /// Exponent, base64url.
+    #[serde(default)]
+    pub e: String,
+}
+
+#[derive(Deserialize)]
+struct JwkSet {
+    keys: Vec<serde_json::Value>,
+}
+
+/// Reads a JWKS, keeping the RSA signing keys usable for RS256 and skipping others
+/// (EC keys, encryption keys) rather than failing on them.
+pub fn parse_jwks(body: &[u8]) -> Result<Vec<Jwk>> {
+    let set: JwkSet = serde_json::from_slice(body).map_err(|_| {
+        Error::new(
+            ErrorCode::JwksInvalid,
+            "the JWKS is not a JSON object with keys",
+        )
+    })?;
+    if set.keys.len() > MAX_KEYS {
+        return Err(Error::new(
+            ErrorCode::JwksInvalid,
+            format!(
+                "the JWKS holds {} keys; at most {MAX_KEYS} are accepted",
+                set.keys.len()
+            ),
+        ));
+    }
+    Ok(set
+        .keys
+        .into_iter()
+        .filter_map(|k| serde_json::from_value::<Jwk>(k).ok())
+        .filter(|k| {
+            k.kty == "RSA"
+                && !k.n.is_empty()
+                && !k.e.is_empty()
+                && k.use_.as_deref().is_none_or(|u| u == "sig")
+                && k.alg.as_deref().is_none_or(|a| a == "RS256")
+        })
+        .collect())
+}
+
+/// What to do for a `kid`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyLookup<'a> {
+    Found(&'a Jwk),
+    /// Fetch the JWKS (again), then look up once more.
+    Fetch,
+    /// Not there, and refetching is on cooldown.
+    Unknown,
+}
+
+/// Keys plus the times that drive refetching. Serializable, so an adapter can keep it
+/// in memory and in a cache store.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JwksCache {
+    pub keys: Vec<Jwk>,
+    pub fetched_at: Option<u64>,
+}
+
+impl JwksCache {
+    /// Looks up `kid` at `now` (seconds since the epoch). A token without `kid` may use
+    /// the only key there is.
+    pub fn lookup(&self, kid: Option<&str>, now: u64) -> KeyLookup<'_> {
+        let fresh = self
+            .fetched_at
+            .is_some_and(|t| now.saturating_sub(t) < JWKS_MAX_AGE_SECS);
+        let found = match kid {
+            Some(kid) => self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
+            None if self.keys.len() == 1 => self.keys.first(),
+            None => None,
+        };
+        match (found, fresh) {
+            (Some(key), true) => KeyLookup::Found(key),
+            (_, false) => KeyLookup::Fetch,
+            (None, true) => {
+                let cooled = self
+                    .fetched_at
+                    .is_some_and(|t| now.saturating_sub(t) >= REFETCH_COOLDOWN_SECS);
+                if cooled {
+                    KeyLookup::Fetch
+                } else {
+                    KeyLookup::Unknown
+                }
+            }
+        }
+    }
+
+    /// Stores a freshly fetched set.
+    pub fn replace(&mut self, keys: Vec<Jwk>, now: u64) {
+        self.keys = keys;
+        self.fetched_at = Some(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VIPPS_LIKE: &str = r#"{"keys":[
+        {"kty":"RSA","kid":"public:aaaa","use":"sig","alg":"RS256","n":"sXch","e":"AQAB"},
+        {"kty":"RSA","kid":"public:bbbb","n":"tYdi","e":"AQAB"},
+        {"kty":"EC","kid":"ec","crv":"P-256","x":"a","y":"b"},
+        {"kty":"RSA","kid":"enc","use":"enc","n":"x","e":"AQAB"}
+    ]}"#;
+
+    #[test]
+    fn keeps_rsa_signing_keys_only() {
+        let keys = parse_jwks(VIPPS_LIKE.as_bytes()).unwrap();
+        let kids: Vec<_> = keys.iter().map(|k| k.kid.as_deref().unwrap()).collect();
+        assert_eq!(kids, ["public:aaaa", "public:bbbb"]);
+    }
+
+    #[test]
+    fn invalid_or_oversized_jwks_refused() {
+        assert_eq!(
+            parse_jwks(b"{}").unwrap_err().code(),
+            ErrorCode::JwksInvalid
+        );
+        assert_eq!(
+            parse_jwks(b"nope").unwrap_err().code(),
+            ErrorCode::JwksInvalid
+        );
+        let many = format!(
+            r#"{{"keys":[{}]}}"#,
+            vec![r#"{"kty":"RSA","n":"a","e":"b"}"#; MAX_KEYS + 1].join(",")
+        );
+        assert_eq!(
+            parse_jwks(many.as_bytes()).unwrap_err().code(),
+            ErrorCode::JwksInvalid
+        );
+    }
+
+    #[test]
+    fn vipps_quirk_key_rotation_unknown_kid_refetches_once_per_cooldown() {
+        let mut cache = JwksCache::default();
+        // Nothing cached: fetch.
+        assert_eq!(cache.lookup(Some("public:aaaa"), 1000), KeyLookup::Fetch);
+        cache.replace(parse_jwks(VIPPS_LIKE.as_bytes()).unwrap(), 1000);
+        assert!(
+            matches!(cache.lookup(Some("public:aaaa"), 1001), KeyLookup::Found(k) if k.n == "sXch")
+        );
+        // A rotated (unknown) kid right after a fetch: on cooldown.
+        assert_eq!(cache.lookup(Some("public:new"), 1010), KeyLookup::Unknown);
+        // After the cooldown: one refetch.
+        assert_eq!(
+            cache.lookup(Some("public:new"), 1000 + REFETCH_COOLDOWN_SECS),
+            KeyLookup::Fetch
+        );
+        cache.replace(
+            parse_jwks(VIPPS_LIKE.as_bytes()).unwrap(),
+            1000 + REFETCH_COOLDOWN_SECS,
+        );
+        assert_eq!(
+            cache.lookup(Some("public:new"), 1000 + REFETCH_COOLDOWN_SECS + 1),
+            KeyLookup::Unknown
+        );
+        // Stale after max-age: fetch even for a known kid.
+        assert_eq!(
+            cache.lookup(
+                Some("public:aaaa"),
+                1000 + REFETCH_COOLDOWN_SECS + JWKS_MAX_AGE_SECS
+            ),
+            KeyLookup::Fetch
+        );
+    }
+
+    #[test]
+    fn no_kid_uses_the_only_key() {
+        let mut cache = JwksCache::default();
+        cache.replace(
+            parse_jwks(br#"{"keys":[{"kty":"RSA","n":"a","e":"AQAB"}]}"#).unwrap(),
+            0,
+        );
+        assert!(matches!(cache.lookup(None, 1), KeyLookup::Found(_)));
+        cache.replace(parse_jwks(VIPPS_LIKE.as_bytes()).unwrap(), 0);
+        assert_eq!(cache.lookup(None, 1), KeyLookup::Unknown);
+    }
+}

@@ -1,0 +1,236 @@
+//! The merchant's own session after a Vipps login: a cookie holding a few claims,
+//! signed with HMAC-SHA-256 under `SESSION_SECRET` so it cannot be forged or edited.
+//!
+//! It holds only `sub` and display fields (name, email): never the national identity
+//! number, phone number, birth date or addresses, which stay server-side (Vipps: the
+//! merchant is an independent controller under GDPR). Vipps has no merchant logout;
+//! logging out clears this cookie only.
+//!
+//! The cookie strings are built here by hand: the `cookie` crate would bring the `time`
+//! crate into the Worker for one fixed format.
+
+use crate::error::{Error, ErrorCode, Result};
+use base64ct::{Base64UrlUnpadded, Encoding};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::Sha256;
+
+/// How long a session lasts.
+pub const SESSION_TTL_SECS: u64 = 8 * 3600;
+/// SESSION_SECRET must be at least this many bytes (256 bits).
+pub const MIN_SESSION_SECRET_LEN: usize = 32;
+
+/// What the session cookie carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub iat: u64,
+    pub exp: u64,
+}
+
+impl Session {
+    /// A session for `sub` with the display fields of userinfo, from `now`.
+    pub fn from_userinfo(sub: &str, userinfo: &Map<String, Value>, now: u64) -> Self {
+        let field = |name: &str| {
+            userinfo
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        Session {
+            sub: sub.to_string(),
+            name: field("name"),
+            given_name: field("given_name"),
+            email: field("email"),
+            iat: now,
+            exp: now + SESSION_TTL_SECS,
+        }
+    }
+}
+
+fn mac(secret: &[u8]) -> Result<Hmac<Sha256>> {
+    if secret.len() < MIN_SESSION_SECRET_LEN {
+        return Err(Error::new(
+            ErrorCode::ConfigInvalid,
+            format!("SESSION_SECRET must be at least {MIN_SESSION_SECRET_LEN} bytes"),
+        )
+        .with_detail("setting", "SESSION_SECRET"));
+    }
+    Hmac::<Sha256>::new_from_slice(secret)
+        .map_err(|_| Error::new(ErrorCode::ConfigInvalid, "SESSION_SECRET cannot key HMAC"))
+}
+
+/// `BASE64URL(json) "." BASE64URL(HMAC-SHA-256(secret, BASE64URL(json)))`.
+pub fn seal(session: &Session, secret: &[u8]) -> Result<String> {
+    let json = serde_json::to_vec(session)
+        .map_err(|_| Error::new(ErrorCode::SessionInvalid, "the session cannot be encoded"))?;
+    let payload = Base64UrlUnpadded::encode_string(&json);
+    let mut mac = mac(secret)?;
+    mac.update(payload.as_bytes());
+    let tag = Base64UrlUnpadded::encode_string(&mac.finalize().into_bytes());
+    Ok(format!("{payload}.{tag}"))
+}
+
+/// Verifies (in constant time) and decodes a sealed session, refusing expired ones.
+pub fn open(value: &str, secret: &[u8], now: u64) -> Result<Session> {
+    let invalid = |why: &str| {
+        Error::new(
+            ErrorCode::SessionInvalid,
+            format!("the session cookie {why}"),
+        )
+    };
+    let (payload, tag) = value
+        .split_once('.')
+        .ok_or_else(|| invalid("is malformed"))?;
+    let tag = Base64UrlUnpadded::decode_vec(tag).map_err(|_| invalid("is malformed"))?;
+    let mut mac = mac(secret)?;
+    mac.update(payload.as_bytes());
+    mac.verify_slice(&tag)
+        .map_err(|_| invalid("has a wrong signature"))?;
+    let json = Base64UrlUnpadded::decode_vec(payload).map_err(|_| invalid("is malformed"))?;
+    let session: Session = serde_json::from_slice(&json).map_err(|_| invalid("is malformed"))?;
+    if now >= session.exp {
+        return Err(invalid("has expired"));
+    }
+    Ok(session)
+}
+
+/// The cookie's name: `__Host-` prefixed on https (RFC 6265bis 4.1.3.2: Secure, Path=/,
+/// no Domain), plain on http (local development).
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-vipps_session"
+    } else {
+        "vipps_session"
+    }
+}
+
+fn attributes(secure: bool) -> &'static str {
+    if secure {
+        "Path=/; HttpOnly; SameSite=Lax; Secure"
+    } else {
+        "Path=/; HttpOnly; SameSite=Lax"
+    }
+}
+
+/// `Set-Cookie` for a sealed session. SameSite=Lax: the cookie rides on the top-level
+/// redirect back from Vipps, not on cross-site subrequests.
+pub fn set_cookie(sealed: &str, secure: bool) -> String {
+    format!(
+        "{}={sealed}; Max-Age={SESSION_TTL_SECS}; {}",
+        cookie_name(secure),
+        attributes(secure)
+    )
+}
+
+/// `Set-Cookie` that removes the session.
+pub fn clear_cookie(secure: bool) -> String {
+    format!(
+        "{}=; Max-Age=0; {}",
+        cookie_name(secure),
+        attributes(secure)
+    )
+}
+
+/// The session cookie's value in a `Cookie` request header.
+pub fn read_cookie(cookie_header: &str, secure: bool) -> Option<&str> {
+    let name = cookie_name(secure);
+    cookie_header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn session() -> Session {
+        let info = json!({"sub":"s-1","name":"Ola Nordmann","given_name":"Ola","email":"ola@example.no",
+            "nin":"12048512345","phone_number":"4712345678","birthdate":"1985-04-12",
+            "address":{"street_address":"Robert Levins gate 5"}});
+        Session::from_userinfo("s-1", info.as_object().unwrap(), 1000)
+    }
+
+    #[test]
+    fn sealed_session_round_trips_and_holds_no_personal_numbers_or_addresses() {
+        let sealed = seal(&session(), SECRET).unwrap();
+        let opened = open(&sealed, SECRET, 1001).unwrap();
+        assert_eq!(opened, session());
+        let json = String::from_utf8(
+            Base64UrlUnpadded::decode_vec(sealed.split('.').next().unwrap()).unwrap(),
+        )
+        .unwrap();
+        for private in ["12048512345", "4712345678", "1985-04-12", "Robert Levins"] {
+            assert!(!json.contains(private), "{private} in {json}");
+        }
+    }
+
+    #[test]
+    fn tampered_wrong_key_and_expired_sessions_refused() {
+        let sealed = seal(&session(), SECRET).unwrap();
+        let (payload, tag) = sealed.split_once('.').unwrap();
+        let forged =
+            Base64UrlUnpadded::encode_string(br#"{"sub":"admin","iat":1000,"exp":99999999999}"#);
+        for bad in [
+            format!("{forged}.{tag}"),
+            format!("{payload}.AAAA"),
+            payload.to_string(),
+            String::new(),
+        ] {
+            assert_eq!(
+                open(&bad, SECRET, 1001).unwrap_err().code(),
+                ErrorCode::SessionInvalid,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            open(&sealed, b"another-secret-another-secret-xx", 1001)
+                .unwrap_err()
+                .code(),
+            ErrorCode::SessionInvalid
+        );
+        assert_eq!(
+            open(&sealed, SECRET, 1000 + SESSION_TTL_SECS)
+                .unwrap_err()
+                .code(),
+            ErrorCode::SessionInvalid
+        );
+    }
+
+    #[test]
+    fn short_session_secret_is_a_config_error() {
+        let e = seal(&session(), b"short").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::ConfigInvalid);
+        assert_eq!(e.detail("setting"), Some("SESSION_SECRET"));
+    }
+
+    #[test]
+    fn cookie_attributes_host_prefix_on_https() {
+        let c = set_cookie("v", true);
+        assert_eq!(c, format!("__Host-vipps_session=v; Max-Age={SESSION_TTL_SECS}; Path=/; HttpOnly; SameSite=Lax; Secure"));
+        assert!(!c.contains("Domain"));
+        let c = set_cookie("v", false);
+        assert!(c.starts_with("vipps_session=v;") && !c.contains("Secure"));
+        assert_eq!(
+            clear_cookie(true),
+            "__Host-vipps_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax; Secure"
+        );
+        assert_eq!(
+            read_cookie("a=1; __Host-vipps_session=abc.def; b=2", true),
+            Some("abc.def")
+        );
+        assert_eq!(read_cookie("vipps_session=x", true), None);
+    }
+}
