@@ -24,6 +24,7 @@ pub mod return_to;
 pub mod scope;
 pub mod session;
 pub mod token;
+pub mod transaction;
 mod uri;
 pub mod userinfo;
 
