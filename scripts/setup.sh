@@ -13,6 +13,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 # Versions we pin. wasm-bindgen's must equal the one in Cargo.lock.
 WASM_PACK_VERSION=0.15.1
+WORKER_BUILD_VERSION=0.8.7
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -31,8 +32,13 @@ if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERS
   cargo install wasm-pack --locked --version "=$WASM_PACK_VERSION"
 fi
 
-# npm devDependencies (binaryen's wasm-opt, playwright-core, typescript, ...), again
-# whenever package-lock.json changed.
+if [ "$(worker-build --version 2>/dev/null)" != "$WORKER_BUILD_VERSION" ]; then
+  log "installing worker-build $WORKER_BUILD_VERSION (a few minutes, once)"
+  cargo install worker-build --locked --version "=$WORKER_BUILD_VERSION"
+fi
+
+# npm devDependencies (binaryen's wasm-opt, wrangler with workerd and esbuild, miniflare,
+# playwright-core, typescript, ...), again whenever package-lock.json changed.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm devDependencies"
   npm ci --no-audit --no-fund --loglevel=error

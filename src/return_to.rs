@@ -9,11 +9,12 @@
 /// which browsers strip before resolving (`/\t/evil`).
 pub fn safe_return_to(path: Option<&str>) -> &str {
     let Some(path) = path else { return "/" };
-    let mut bytes = path.bytes();
-    let first_ok = bytes.next() == Some(b'/');
+    let first_ok = path.starts_with('/');
     let second = path.as_bytes().get(1).copied();
     let no_authority = !matches!(second, Some(b'/') | Some(b'\\'));
-    let clean = path.bytes().all(|b| b > 0x20 && b != 0x7f && b != b'\\');
+    // Visible ASCII only: no spaces or controls (browsers strip them before resolving),
+    // and nothing above U+007F, which a Location header cannot carry.
+    let clean = path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
     if first_ok && no_authority && clean && path.len() <= 512 {
         path
     } else {
@@ -51,6 +52,8 @@ mod tests {
             "/ /evil.example",
             "javascript:alert(1)",
             "",
+            "/caf\u{e9}",
+            "/\u{2028}evil",
         ] {
             assert_eq!(safe_return_to(Some(bad)), "/", "{bad:?}");
         }

@@ -24,8 +24,8 @@ pub const REDEEM_TIMEOUT_SECS: u64 = 30;
 /// Front-end-made state and nonce must carry at least 128 bits: 22 base64url characters.
 pub const MIN_FRONT_END_RANDOM_LEN: usize = 22;
 
-/// What is stored for a started login.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What is stored for a started login. `Debug` hides the nonce and the verifier.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginTransaction {
     pub state: String,
     pub nonce: String,
@@ -37,6 +37,22 @@ pub struct LoginTransaction {
     pub return_to: String,
     pub created_at: u64,
     pub expires_at: u64,
+}
+
+impl std::fmt::Debug for LoginTransaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginTransaction")
+            .field("state", &self.state)
+            .field("nonce", &"[redacted]")
+            .field(
+                "code_verifier",
+                &self.code_verifier.as_ref().map(|_| "[redacted]"),
+            )
+            .field("redirect_uri", &self.redirect_uri)
+            .field("return_to", &self.return_to)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl LoginTransaction {
@@ -205,6 +221,15 @@ mod tests {
             user: serde_json::json!({"sub":"x"}),
             return_to: "/".into(),
         }
+    }
+
+    #[test]
+    fn debug_hides_nonce_and_verifier() {
+        let dbg = format!("{:?}", txn(0));
+        assert!(
+            !dbg.contains(&"n".repeat(43)) && !dbg.contains(&"v".repeat(43)),
+            "{dbg}"
+        );
     }
 
     #[test]

@@ -1,0 +1,368 @@
+//! The Worker's settings: `[vars]` in wrangler.toml and two secrets (`wrangler secret
+//! put`, or `.dev.vars` locally). Read on every request from the bindings, checked
+//! here, and refused with the name of the first bad setting: a deployment with a typo
+//! answers `500 {"error":"config_invalid","setting":...}` instead of sending users to
+//! the wrong place.
+//!
+//! Pure: [`Config::from_lookup`] takes a lookup function, so the rules are tested
+//! natively without a Worker runtime.
+
+use crate::error::Error;
+use crate::issuer::{Environment, Issuer};
+use crate::redirect_uri::check_redirect_uri_rules;
+use crate::scope::Scopes;
+use crate::token::{Secret, TokenAuthMethod};
+use std::fmt;
+
+/// The names of the settings, as wrangler.toml and `.dev.vars` spell them.
+pub const VIPPS_ENV: &str = "VIPPS_ENV";
+pub const VIPPS_ISSUER: &str = "VIPPS_ISSUER";
+pub const VIPPS_CLIENT_ID: &str = "VIPPS_CLIENT_ID";
+pub const VIPPS_REDIRECT_URI: &str = "VIPPS_REDIRECT_URI";
+pub const VIPPS_SCOPES: &str = "VIPPS_SCOPES";
+pub const VIPPS_TOKEN_AUTH_METHOD: &str = "VIPPS_TOKEN_AUTH_METHOD";
+pub const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
+pub const VIPPS_CLIENT_SECRET: &str = "VIPPS_CLIENT_SECRET";
+pub const SESSION_SECRET: &str = "SESSION_SECRET";
+
+/// Shortest `SESSION_SECRET` accepted: the session module's rule (32 bytes, the
+/// HMAC-SHA-256 key size).
+pub const SESSION_SECRET_MIN_LEN: usize = crate::session::MIN_SESSION_SECRET_LEN;
+
+/// A bad setting: which one, and why. Never holds a secret's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub message: String,
+    /// The core's error code, when the core refused the value.
+    pub code: Option<&'static str>,
+    pub hint: Option<String>,
+}
+
+impl ConfigError {
+    fn new(setting: &'static str, message: impl Into<String>) -> Self {
+        ConfigError {
+            setting,
+            message: message.into(),
+            code: None,
+            hint: None,
+        }
+    }
+
+    fn missing(setting: &'static str) -> Self {
+        ConfigError::new(
+            setting,
+            format!("{setting} is not set (a string in [vars], or a secret)"),
+        )
+    }
+
+    fn from_core(setting: &'static str, e: &Error) -> Self {
+        ConfigError {
+            setting,
+            message: format!("{setting}: {}", e.message()),
+            code: Some(e.code().as_str()),
+            hint: e.hint().map(str::to_string),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The checked settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub environment: Environment,
+    pub issuer: Issuer,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scopes: Scopes,
+    /// Scope names outside Vipps' list were allowed: the issuer is not laid out like
+    /// Vipps' (another OpenID provider).
+    pub allow_non_vipps_scopes: bool,
+    pub token_auth_method: TokenAuthMethod,
+    /// Exact origins (`scheme://host[:port]`) allowed to call the API with credentials.
+    pub allowed_origins: Vec<String>,
+    pub client_secret: Secret,
+    pub session_secret: Secret,
+}
+
+impl Config {
+    /// Reads and checks every setting through `get` (`None` = not set). Optional
+    /// settings that are set to an empty string count as not set.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let optional = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &'static str| optional(name).ok_or(ConfigError::missing(name));
+
+        // VIPPS_ISSUER overrides VIPPS_ENV; without either, the test environment, so
+        // that nothing reaches production by accident.
+        let environment = match optional(VIPPS_ENV) {
+            Some(name) => Environment::from_name(name.trim())
+                .map_err(|e| ConfigError::from_core(VIPPS_ENV, &e))?,
+            None => Environment::Test,
+        };
+        let environment = match optional(VIPPS_ISSUER) {
+            Some(issuer) => Environment::Custom(
+                Issuer::new(&issuer).map_err(|e| ConfigError::from_core(VIPPS_ISSUER, &e))?,
+            ),
+            None => environment,
+        };
+        let issuer = environment.issuer();
+
+        let client_id = required(VIPPS_CLIENT_ID)?;
+        if client_id.trim() != client_id || client_id.chars().any(char::is_control) {
+            return Err(ConfigError::new(
+                VIPPS_CLIENT_ID,
+                "VIPPS_CLIENT_ID has surrounding spaces or control characters",
+            ));
+        }
+
+        let redirect_uri = required(VIPPS_REDIRECT_URI)?;
+        check_redirect_uri_rules(&redirect_uri)
+            .into_result()
+            .map_err(|e| ConfigError::from_core(VIPPS_REDIRECT_URI, &e))?;
+
+        let allow_non_vipps_scopes = issuer.vipps_base().is_none();
+        let scopes = Scopes::parse(
+            &optional(VIPPS_SCOPES).unwrap_or_else(|| "openid".into()),
+            allow_non_vipps_scopes,
+        )
+        .map_err(|e| ConfigError::from_core(VIPPS_SCOPES, &e))?;
+
+        let token_auth_method = match optional(VIPPS_TOKEN_AUTH_METHOD) {
+            None => TokenAuthMethod::ClientSecretBasic,
+            Some(name) => TokenAuthMethod::parse(name.trim()).ok_or_else(|| {
+                ConfigError::new(
+                    VIPPS_TOKEN_AUTH_METHOD,
+                    format!(
+                        "VIPPS_TOKEN_AUTH_METHOD must be \"client_secret_basic\" or \"client_secret_post\", not \"{name}\""
+                    ),
+                )
+            })?,
+        };
+
+        let allowed_origins = match optional(ALLOWED_ORIGINS) {
+            Some(list) => parse_origins(&list)?,
+            None => Vec::new(),
+        };
+
+        let client_secret = Secret::new(required(VIPPS_CLIENT_SECRET)?);
+        let session_secret = Secret::new(required(SESSION_SECRET)?);
+        if session_secret.expose().len() < SESSION_SECRET_MIN_LEN {
+            return Err(ConfigError::new(
+                SESSION_SECRET,
+                format!(
+                    "SESSION_SECRET must be at least {SESSION_SECRET_MIN_LEN} characters (e.g. `openssl rand -base64 32`)"
+                ),
+            ));
+        }
+
+        Ok(Config {
+            environment,
+            issuer,
+            client_id,
+            redirect_uri,
+            scopes,
+            allow_non_vipps_scopes,
+            token_auth_method,
+            allowed_origins,
+            client_secret,
+            session_secret,
+        })
+    }
+
+    /// `test`, `production` or `custom` (any other issuer).
+    pub fn environment_name(&self) -> &'static str {
+        match self.environment {
+            Environment::Test => "test",
+            Environment::Production => "production",
+            Environment::Custom(_) => "custom",
+        }
+    }
+}
+
+/// `ALLOWED_ORIGINS`: comma separated exact origins, `https://host[:port]`, or `http` on
+/// loopback. No `*`: credentials are only ever allowed for named origins.
+fn parse_origins(list: &str) -> Result<Vec<String>, ConfigError> {
+    let mut origins = Vec::new();
+    for origin in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let bad = |why: &str| {
+            ConfigError::new(
+                ALLOWED_ORIGINS,
+                format!("ALLOWED_ORIGINS: \"{origin}\" {why} (expected e.g. https://shop.example or http://localhost:8080)"),
+            )
+        };
+        let (scheme, authority) = origin
+            .split_once("://")
+            .ok_or_else(|| bad("is not an origin"))?;
+        if authority.is_empty()
+            || authority
+                .bytes()
+                .any(|b| matches!(b, b'/' | b'?' | b'#' | b'@' | b'*') || !b.is_ascii_graphic())
+        {
+            return Err(bad("is not an origin: scheme://host[:port] with no path"));
+        }
+        match scheme {
+            "https" => {}
+            "http" if is_loopback_authority(authority) => {}
+            "http" => return Err(bad("uses plain http on a host that is not loopback")),
+            _ => return Err(bad("is not an http(s) origin")),
+        }
+        origins.push(origin.to_string());
+    }
+    Ok(origins)
+}
+
+fn is_loopback_authority(authority: &str) -> bool {
+    match authority.strip_prefix('[') {
+        Some(rest) => rest.split(']').next() == Some("::1"),
+        None => {
+            let host = authority.split(':').next().unwrap_or(authority);
+            host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const EMULATOR: &str = "http://127.0.0.1:7000/access-management-1.0/access/";
+
+    fn base() -> HashMap<&'static str, String> {
+        HashMap::from([
+            (VIPPS_ISSUER, EMULATOR.to_string()),
+            (VIPPS_CLIENT_ID, "demo-client".to_string()),
+            (
+                VIPPS_REDIRECT_URI,
+                "http://127.0.0.1:8787/callback".to_string(),
+            ),
+            (VIPPS_SCOPES, "openid name email".to_string()),
+            (VIPPS_CLIENT_SECRET, "demo-secret".to_string()),
+            (SESSION_SECRET, "x".repeat(32)),
+        ])
+    }
+
+    fn load(vars: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    fn setting_of(vars: &HashMap<&'static str, String>) -> &'static str {
+        load(vars).unwrap_err().setting
+    }
+
+    #[test]
+    fn a_complete_config_loads_with_defaults() {
+        let c = load(&base()).unwrap();
+        assert_eq!(c.issuer.as_str(), EMULATOR);
+        assert_eq!(c.environment_name(), "custom");
+        assert_eq!(c.token_auth_method, TokenAuthMethod::ClientSecretBasic);
+        assert_eq!(c.scopes.to_scope_string(), "openid name email");
+        assert!(c.allowed_origins.is_empty());
+        assert!(!c.allow_non_vipps_scopes);
+    }
+
+    #[test]
+    fn environment_without_issuer_and_the_test_default() {
+        let mut v = base();
+        v.remove(VIPPS_ISSUER);
+        v.insert(VIPPS_REDIRECT_URI, "https://shop.example/callback".into());
+        assert_eq!(load(&v).unwrap().environment_name(), "test");
+        v.insert(VIPPS_ENV, "production".into());
+        let c = load(&v).unwrap();
+        assert_eq!(c.environment_name(), "production");
+        assert_eq!(
+            c.issuer.as_str(),
+            "https://api.vipps.no/access-management-1.0/access/"
+        );
+        v.insert(VIPPS_ENV, "prod".into());
+        assert_eq!(setting_of(&v), VIPPS_ENV);
+    }
+
+    #[test]
+    fn each_bad_setting_is_named() {
+        for (name, value) in [
+            (
+                VIPPS_ISSUER,
+                "http://op.example/access-management-1.0/access/",
+            ),
+            (VIPPS_ISSUER, "not a url"),
+            (VIPPS_REDIRECT_URI, "https://shop.example/callback#x"),
+            (VIPPS_SCOPES, "openid profile"),
+            (VIPPS_TOKEN_AUTH_METHOD, "private_key_jwt"),
+            (ALLOWED_ORIGINS, "*"),
+            (ALLOWED_ORIGINS, "https://shop.example/"),
+            (ALLOWED_ORIGINS, "http://shop.example"),
+            (SESSION_SECRET, "short"),
+        ] {
+            let mut v = base();
+            v.insert(name, value.into());
+            assert_eq!(setting_of(&v), name, "{name}={value}");
+        }
+        for name in [
+            VIPPS_CLIENT_ID,
+            VIPPS_REDIRECT_URI,
+            VIPPS_CLIENT_SECRET,
+            SESSION_SECRET,
+        ] {
+            let mut v = base();
+            v.remove(name);
+            assert_eq!(setting_of(&v), name);
+            v.insert(name, "".into());
+            assert_eq!(setting_of(&v), name);
+        }
+    }
+
+    #[test]
+    fn core_errors_carry_code_and_hint() {
+        let mut v = base();
+        v.insert(VIPPS_ISSUER, "http://op.example/".into());
+        let e = load(&v).unwrap_err();
+        assert_eq!(e.code, Some("issuer_insecure"));
+        assert!(e.hint.is_some());
+    }
+
+    #[test]
+    fn origins_and_post() {
+        let mut v = base();
+        v.insert(
+            ALLOWED_ORIGINS,
+            "https://shop.example, http://localhost:8080,http://[::1]:3000".into(),
+        );
+        v.insert(VIPPS_TOKEN_AUTH_METHOD, "client_secret_post".into());
+        let c = load(&v).unwrap();
+        assert_eq!(
+            c.allowed_origins,
+            [
+                "https://shop.example",
+                "http://localhost:8080",
+                "http://[::1]:3000"
+            ]
+        );
+        assert_eq!(c.token_auth_method, TokenAuthMethod::ClientSecretPost);
+    }
+
+    #[test]
+    fn other_providers_may_use_their_own_scopes() {
+        let mut v = base();
+        v.insert(VIPPS_ISSUER, "http://localhost:3000".into());
+        v.insert(VIPPS_SCOPES, "openid profile".into());
+        assert!(load(&v).unwrap().allow_non_vipps_scopes);
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let c = load(&base()).unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("demo-secret"), "{shown}");
+        assert!(!shown.contains(&"x".repeat(32)), "{shown}");
+        assert!(shown.contains("[redacted]"));
+        let mut v = base();
+        v.insert(SESSION_SECRET, "short".into());
+        assert!(!format!("{:?}", load(&v).unwrap_err()).contains("short\""));
+    }
+}

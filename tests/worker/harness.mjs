@@ -1,0 +1,166 @@
+// Runs the built Worker (build/, `make worker`) in real workerd, next to the local Vipps
+// Login emulator (`make emulator`).
+//
+// Why miniflare's API rather than `wrangler dev`: both run the same workerd (miniflare
+// 4.20260426.0 is the one wrangler 4.86.0 pulls), but miniflare is ready in well under a
+// second instead of 4-9 s, takes `port: 0` and reports the address, takes bindings per
+// Worker (several misconfigured Workers run side by side in one workerd, no .dev.vars to
+// write), hands the test the Durable Object namespace (stored transactions are read
+// through the object's own protocol, so the Worker needs no test-only route), captures
+// workerd's stdout for the log-line assertions, and does not re-run the [build] command.
+// wrangler.toml stays the single place for deployment; its compatibility date is read
+// from there so the two cannot drift.
+import { Miniflare } from "miniflare";
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+import { createHash } from "node:crypto";
+
+export const root = fileURLToPath(new URL("../../", import.meta.url));
+
+export const CLIENT_ID = "demo-client";
+export const CLIENT_SECRET = "demo-secret";
+export const SESSION_SECRET = "worker-test-session-secret-0123456789abcdef";
+export const SCOPES = "openid name email";
+
+/** The internal URL the Worker uses for its Durable Object (src/worker/transactions.rs). */
+const TAKE_URL = "https://login-transactions.internal/take";
+
+/** A free TCP port on 127.0.0.1 (the Worker's redirect URI must name its port up front). */
+export async function freePort() {
+  const server = createServer();
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Starts the emulator binary on a free port with a config registering `redirectUri`. */
+export async function startEmulator(redirectUri) {
+  const dir = await mkdtemp(join(tmpdir(), "vipps-worker-emulator-"));
+  const config = join(dir, "config.toml");
+  await writeFile(
+    config,
+    `[settings]
+sub_secret = "worker-test"
+
+[[sales_units]]
+name = "Worker test shop"
+client_id = "${CLIENT_ID}"
+client_secret = "${CLIENT_SECRET}"
+token_auth_method = "client_secret_basic"
+redirect_uris = [${JSON.stringify(redirectUri)}]
+scopes = ["openid", "name", "email", "phoneNumber"]
+
+[[users]]
+id = "ola"
+name = "Ola Nordmann"
+given_name = "Ola"
+family_name = "Nordmann"
+email = "ola@example.no"
+phone_number = "4712345678"
+birthdate = "1985-04-12"
+nin = "12048512345"
+`,
+  );
+  const child = spawn(join(root, "target/debug/vipps-login-emulator"), ["--port", "0", "--config", config], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const first = await new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`emulator exited with ${code}`)));
+    child.once("error", reject);
+    lines.once("line", resolve);
+  });
+  const match = first.match(/issuer=(\S+)/);
+  if (!match) throw new Error(`unexpected emulator start line: ${first}`);
+  lines.on("line", () => {}); // keep draining the request log
+  return { child, issuer: match[1] };
+}
+
+async function compatibilityDate() {
+  const toml = await readFile(join(root, "wrangler.toml"), "utf8");
+  const match = toml.match(/^compatibility_date\s*=\s*"([^"]+)"/m);
+  if (!match) throw new Error("wrangler.toml has no compatibility_date");
+  return match[1];
+}
+
+/** The built Worker as a miniflare worker definition with these bindings. */
+async function workerOptions(name, bindings) {
+  return {
+    name,
+    modules: true,
+    modulesRoot: join(root, "build"),
+    scriptPath: join(root, "build/worker/shim.mjs"),
+    // worker-build emits ES modules named .js and imports the .wasm.
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: await compatibilityDate(),
+    // As in wrangler.toml: one SQLite-backed object per transaction.
+    durableObjects: { LOGIN_TRANSACTIONS: { className: "LoginTransactions", useSQLite: true } },
+    bindings,
+  };
+}
+
+/**
+ * Starts workerd on `port` with one Worker per entry of `workers` ({ name: bindings });
+ * the first one answers on the port, the others through `worker(name)`. Every line the
+ * Workers print is collected in `logs`.
+ */
+export async function startWorkers(port, workers) {
+  const logs = [];
+  const names = Object.keys(workers);
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port,
+    workers: await Promise.all(names.map((name) => workerOptions(name, workers[name]))),
+    handleRuntimeStdio(stdout, stderr) {
+      createInterface({ input: stdout }).on("line", (line) => logs.push(line));
+      createInterface({ input: stderr }).on("line", (line) => process.stderr.write(`[workerd] ${line}\n`));
+    },
+  });
+  const url = await mf.ready;
+  return {
+    mf,
+    url: url.href,
+    logs,
+    /** fetch() for the named Worker (not the first): workerd routes it internally. */
+    async worker(name) {
+      return mf.getWorker(name);
+    },
+    /** Takes (and so deletes) the stored transaction for `state`, as the callback will. */
+    async take(state, workerName = names[0]) {
+      const ns = await mf.getDurableObjectNamespace("LOGIN_TRANSACTIONS", workerName);
+      const stub = ns.get(ns.idFromName(state));
+      const response = await stub.fetch(TAKE_URL, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ state }),
+      });
+      return { status: response.status, transaction: response.status === 200 ? await response.json() : null };
+    },
+  };
+}
+
+/** RFC 7636 4.2: BASE64URL(SHA256(verifier)). */
+export function s256(verifier) {
+  return createHash("sha256").update(verifier).digest("base64url");
+}
+
+/** Waits until `predicate()` holds (log lines arrive asynchronously from workerd). */
+export async function eventually(predicate, what, timeoutMs = 5000) {
+  const until = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
