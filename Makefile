@@ -62,10 +62,12 @@ lint:
 	cargo clippy --target wasm32-unknown-unknown --features browser -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --features worker -- -D warnings
 
-## Native unit tests, property tests, the TypeScript/Rust error-code check, and the
-## emulator's HTTP tests.
+## Native unit tests, property tests, the TypeScript/Rust error-code check, the
+## emulator's HTTP tests, the core's flow against the emulator and against oidc-provider,
+## and the oidc-provider harness itself.
 test-native:
 	cargo test --workspace
+	node --test tests/oidc/
 
 ## Every export, in headless Chromium (wasm-bindgen-test; webdriver.json adds the
 ## flags Chromium needs as root and offline).

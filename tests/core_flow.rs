@@ -5,17 +5,15 @@
 //! core with its own error code.
 #![cfg(not(target_arch = "wasm32"))]
 
-use base64ct::{Base64UrlUnpadded, Encoding};
-use rsa::pkcs1v15::{Signature, VerifyingKey};
-use rsa::signature::Verifier;
-use rsa::{BigUint, RsaPublicKey};
+mod common;
+
+use common::{unix_now, verify_rs256};
 use serde_json::{json, Value};
-use sha2::Sha256;
 use std::net::SocketAddr;
 use vipps_login::http::{HttpRequest, HttpResponse};
 use vipps_login::id_token::{validate_id_token_claims, IdTokenExpectations, DEFAULT_LEEWAY_SECS};
 use vipps_login::jose::UnverifiedJwt;
-use vipps_login::jwks::{parse_jwks, Jwk, JwksCache, KeyLookup};
+use vipps_login::jwks::{parse_jwks, JwksCache, KeyLookup};
 use vipps_login::login::{create_login, LoginOptions, ScopeInput};
 use vipps_login::token::{
     process_token_response, token_request, ClientCredentials, Secret, SystemHeaders,
@@ -51,18 +49,7 @@ impl Harness {
     }
 
     async fn send(&self, request: &HttpRequest) -> HttpResponse {
-        let mut builder = match request.method {
-            "POST" => self.http.post(&request.url).body(request.body.clone()),
-            _ => self.http.get(&request.url),
-        };
-        for (name, value) in &request.headers {
-            builder = builder.header(*name, value);
-        }
-        let response = builder.send().await.unwrap();
-        HttpResponse {
-            status: response.status().as_u16(),
-            body: response.bytes().await.unwrap().to_vec(),
-        }
+        common::send(&self.http, request).await
     }
 
     async fn control(&self, path: &str, body: Value) {
@@ -204,28 +191,6 @@ struct Flow {
     nonce: String,
     verifier: PkceCodeVerifier,
     issuer: String,
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// The native stand-in for the Worker's WebCrypto RSASSA-PKCS1-v1_5 / SHA-256 check.
-fn verify_rs256(key: &Jwk, jwt: &UnverifiedJwt) -> bool {
-    let n = BigUint::from_bytes_be(&Base64UrlUnpadded::decode_vec(&key.n).unwrap());
-    let e = BigUint::from_bytes_be(&Base64UrlUnpadded::decode_vec(&key.e).unwrap());
-    let Ok(public) = RsaPublicKey::new(n, e) else {
-        return false;
-    };
-    let Ok(signature) = Signature::try_from(jwt.signature.as_slice()) else {
-        return false;
-    };
-    VerifyingKey::<Sha256>::new(public)
-        .verify(jwt.signing_input.as_bytes(), &signature)
-        .is_ok()
 }
 
 #[tokio::test]
