@@ -155,6 +155,18 @@ impl Endpoints {
     /// Vipps' layout, or `endpoints_unknown` for an issuer laid out otherwise.
     pub fn for_environment(env: &Environment) -> Result<Self> {
         let issuer = env.issuer();
+        // Vipps' issuer without its trailing slash: say so instead of asking for discovery.
+        if !issuer.as_str().ends_with('/')
+            && format!("{}/", issuer.as_str()).ends_with(VIPPS_ISSUER_PATH)
+        {
+            return Err(Error::new(
+                ErrorCode::IssuerInvalid,
+                format!("issuer \"{issuer}\" lacks the trailing slash of Vipps' issuer"),
+            )
+            .with_hint(format!(
+                "Use \"{issuer}/\": Vipps' issuer ends in '/', and iss is compared byte for byte."
+            )));
+        }
         Endpoints::vipps_layout(&issuer).ok_or_else(|| {
             Error::new(
                 ErrorCode::EndpointsUnknown,
@@ -261,6 +273,17 @@ mod tests {
             e.userinfo_endpoint.as_deref(),
             Some("http://127.0.0.1:7000/vipps-userinfo-api/userinfo")
         );
+    }
+
+    #[test]
+    fn vipps_issuer_without_trailing_slash_gets_a_hint() {
+        let i = Issuer::new("https://api.vipps.no/access-management-1.0/access").unwrap();
+        let e = Endpoints::for_environment(&Environment::Custom(i)).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::IssuerInvalid);
+        assert!(e
+            .hint()
+            .unwrap()
+            .contains("access-management-1.0/access/\""));
     }
 
     #[test]
