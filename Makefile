@@ -88,8 +88,9 @@ test-browser: pkg emulator
 	node --test tests/browser/
 
 ## The Worker: its pure parts natively (config rules, transaction records), then the
-## built Worker in workerd (miniflare) against the emulator (node:test).
-test-worker: worker emulator
+## built Worker in workerd (miniflare) against the emulator and oidc-provider
+## (node:test; the front-end-driven flow uses the npm package from pkg/).
+test-worker: worker emulator pkg
 	cargo test --lib --features worker worker::
 	node --test tests/worker/
 

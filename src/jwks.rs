@@ -87,28 +87,37 @@ pub enum KeyLookup<'a> {
 pub struct JwksCache {
     pub keys: Vec<Jwk>,
     pub fetched_at: Option<u64>,
+    /// When an unknown `kid` last forced a refetch: the cooldown counts from here, not
+    /// from routine fetches, so a key rotated just after one is still picked up.
+    #[serde(default)]
+    pub forced_at: Option<u64>,
 }
 
 impl JwksCache {
     /// Looks up `kid` at `now` (seconds since the epoch). A token without `kid` may use
-    /// the only key there is.
-    pub fn lookup(&self, kid: Option<&str>, now: u64) -> KeyLookup<'_> {
+    /// the only key there is. Answering `Fetch` for an unknown `kid` starts its
+    /// cooldown.
+    pub fn lookup(&mut self, kid: Option<&str>, now: u64) -> KeyLookup<'_> {
         let fresh = self
             .fetched_at
             .is_some_and(|t| now.saturating_sub(t) < JWKS_MAX_AGE_SECS);
         let found = match kid {
-            Some(kid) => self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
-            None if self.keys.len() == 1 => self.keys.first(),
+            Some(kid) => self.keys.iter().position(|k| k.kid.as_deref() == Some(kid)),
+            None if self.keys.len() == 1 => Some(0),
             None => None,
         };
         match (found, fresh) {
-            (Some(key), true) => KeyLookup::Found(key),
+            (Some(i), true) => match self.keys.get(i) {
+                Some(key) => KeyLookup::Found(key),
+                None => KeyLookup::Unknown,
+            },
             (_, false) => KeyLookup::Fetch,
             (None, true) => {
                 let cooled = self
-                    .fetched_at
-                    .is_some_and(|t| now.saturating_sub(t) >= REFETCH_COOLDOWN_SECS);
+                    .forced_at
+                    .is_none_or(|t| now.saturating_sub(t) >= REFETCH_COOLDOWN_SECS);
                 if cooled {
+                    self.forced_at = Some(now);
                     KeyLookup::Fetch
                 } else {
                     KeyLookup::Unknown
@@ -171,27 +180,24 @@ mod tests {
         assert!(
             matches!(cache.lookup(Some("public:aaaa"), 1001), KeyLookup::Found(k) if k.n == "sXch")
         );
-        // A rotated (unknown) kid right after a fetch: on cooldown.
-        assert_eq!(cache.lookup(Some("public:new"), 1010), KeyLookup::Unknown);
-        // After the cooldown: one refetch.
+        // A rotated (unknown) kid right after a routine fetch: one forced refetch.
+        assert_eq!(cache.lookup(Some("public:new"), 1010), KeyLookup::Fetch);
+        cache.replace(parse_jwks(VIPPS_LIKE.as_bytes()).unwrap(), 1010);
+        // Still unknown: on cooldown, no more fetching for forged kids.
+        assert_eq!(cache.lookup(Some("public:new"), 1011), KeyLookup::Unknown);
         assert_eq!(
-            cache.lookup(Some("public:new"), 1000 + REFETCH_COOLDOWN_SECS),
-            KeyLookup::Fetch
-        );
-        cache.replace(
-            parse_jwks(VIPPS_LIKE.as_bytes()).unwrap(),
-            1000 + REFETCH_COOLDOWN_SECS,
-        );
-        assert_eq!(
-            cache.lookup(Some("public:new"), 1000 + REFETCH_COOLDOWN_SECS + 1),
+            cache.lookup(Some("public:other"), 1011 + REFETCH_COOLDOWN_SECS - 2),
             KeyLookup::Unknown
         );
-        // Stale after max-age: fetch even for a known kid.
+        // After the cooldown: one more.
         assert_eq!(
-            cache.lookup(
-                Some("public:aaaa"),
-                1000 + REFETCH_COOLDOWN_SECS + JWKS_MAX_AGE_SECS
-            ),
+            cache.lookup(Some("public:new"), 1010 + REFETCH_COOLDOWN_SECS),
+            KeyLookup::Fetch
+        );
+        // Stale after max-age: fetch even for a known kid.
+        cache.replace(parse_jwks(VIPPS_LIKE.as_bytes()).unwrap(), 2000);
+        assert_eq!(
+            cache.lookup(Some("public:aaaa"), 2000 + JWKS_MAX_AGE_SECS),
             KeyLookup::Fetch
         );
     }
@@ -205,6 +211,8 @@ mod tests {
         );
         assert!(matches!(cache.lookup(None, 1), KeyLookup::Found(_)));
         cache.replace(parse_jwks(VIPPS_LIKE.as_bytes()).unwrap(), 0);
-        assert_eq!(cache.lookup(None, 1), KeyLookup::Unknown);
+        // Several keys and no kid: one refetch in case the set changed, then unknown.
+        assert_eq!(cache.lookup(None, 1), KeyLookup::Fetch);
+        assert_eq!(cache.lookup(None, 2), KeyLookup::Unknown);
     }
 }

@@ -119,11 +119,11 @@ impl Harness {
 
         let mut cache = JwksCache::default();
         let now = unix_now() + self.clock_offset().await;
+        let mut fetched = false;
         let key = loop {
             match cache.lookup(jwt.header.kid.as_deref(), now) {
                 KeyLookup::Found(k) => break k.clone(),
-                KeyLookup::Unknown => return Err(ErrorCode::IdTokenKidUnknown),
-                KeyLookup::Fetch => {
+                KeyLookup::Fetch if !fetched => {
                     let jwks = self
                         .send(&HttpRequest {
                             method: "GET",
@@ -135,17 +135,10 @@ impl Harness {
                     if jwks.status != 200 {
                         return Err(ErrorCode::JwksUnavailable);
                     }
-                    let keys = parse_jwks(&jwks.body).map_err(|e| e.code())?;
-                    if cache.fetched_at.is_some() {
-                        // Already refetched once: what is not there now is unknown.
-                        cache.replace(keys, now);
-                        match cache.lookup(jwt.header.kid.as_deref(), now) {
-                            KeyLookup::Found(k) => break k.clone(),
-                            _ => return Err(ErrorCode::IdTokenKidUnknown),
-                        }
-                    }
-                    cache.replace(keys, now);
+                    cache.replace(parse_jwks(&jwks.body).map_err(|e| e.code())?, now);
+                    fetched = true;
                 }
+                _ => return Err(ErrorCode::IdTokenKidUnknown),
             }
         };
         if !verify_rs256(&key, &jwt) {

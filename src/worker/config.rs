@@ -22,12 +22,18 @@ pub const VIPPS_REDIRECT_URI: &str = "VIPPS_REDIRECT_URI";
 pub const VIPPS_SCOPES: &str = "VIPPS_SCOPES";
 pub const VIPPS_TOKEN_AUTH_METHOD: &str = "VIPPS_TOKEN_AUTH_METHOD";
 pub const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
+pub const VIPPS_HTTP_TIMEOUT_MS: &str = "VIPPS_HTTP_TIMEOUT_MS";
 pub const VIPPS_CLIENT_SECRET: &str = "VIPPS_CLIENT_SECRET";
 pub const SESSION_SECRET: &str = "SESSION_SECRET";
 
 /// Shortest `SESSION_SECRET` accepted: the session module's rule (32 bytes, the
 /// HMAC-SHA-256 key size).
 pub const SESSION_SECRET_MIN_LEN: usize = crate::session::MIN_SESSION_SECRET_LEN;
+
+/// Default time limit of each request to the provider (token, JWKS, userinfo, discovery).
+pub const DEFAULT_HTTP_TIMEOUT_MS: u32 = 10_000;
+/// Longest time limit accepted: a Worker's request should not hang for minutes.
+pub const MAX_HTTP_TIMEOUT_MS: u32 = 60_000;
 
 /// A bad setting: which one, and why. Never holds a secret's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +92,8 @@ pub struct Config {
     pub token_auth_method: TokenAuthMethod,
     /// Exact origins (`scheme://host[:port]`) allowed to call the API with credentials.
     pub allowed_origins: Vec<String>,
+    /// Time limit of each outbound request, in milliseconds.
+    pub http_timeout_ms: u32,
     pub client_secret: Secret,
     pub session_secret: Secret,
 }
@@ -149,6 +157,23 @@ impl Config {
             None => Vec::new(),
         };
 
+        let http_timeout_ms = match optional(VIPPS_HTTP_TIMEOUT_MS) {
+            None => DEFAULT_HTTP_TIMEOUT_MS,
+            Some(ms) => ms
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|ms| (1..=MAX_HTTP_TIMEOUT_MS).contains(ms))
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        VIPPS_HTTP_TIMEOUT_MS,
+                        format!(
+                            "VIPPS_HTTP_TIMEOUT_MS must be a whole number of milliseconds from 1 to {MAX_HTTP_TIMEOUT_MS}, not \"{ms}\""
+                        ),
+                    )
+                })?,
+        };
+
         let client_secret = Secret::new(required(VIPPS_CLIENT_SECRET)?);
         let session_secret = Secret::new(required(SESSION_SECRET)?);
         if session_secret.expose().len() < SESSION_SECRET_MIN_LEN {
@@ -169,9 +194,16 @@ impl Config {
             allow_non_vipps_scopes,
             token_auth_method,
             allowed_origins,
+            http_timeout_ms,
             client_secret,
             session_secret,
         })
+    }
+
+    /// Whether the Worker is served over https (its redirect URI says so): the session
+    /// cookie is then `Secure` and `__Host-` prefixed.
+    pub fn secure_cookies(&self) -> bool {
+        self.redirect_uri.starts_with("https://")
     }
 
     /// `test`, `production` or `custom` (any other issuer).
@@ -264,6 +296,8 @@ mod tests {
         assert_eq!(c.scopes.to_scope_string(), "openid name email");
         assert!(c.allowed_origins.is_empty());
         assert!(!c.allow_non_vipps_scopes);
+        assert_eq!(c.http_timeout_ms, DEFAULT_HTTP_TIMEOUT_MS);
+        assert!(!c.secure_cookies());
     }
 
     #[test]
@@ -298,6 +332,9 @@ mod tests {
             (ALLOWED_ORIGINS, "https://shop.example/"),
             (ALLOWED_ORIGINS, "http://shop.example"),
             (SESSION_SECRET, "short"),
+            (VIPPS_HTTP_TIMEOUT_MS, "0"),
+            (VIPPS_HTTP_TIMEOUT_MS, "10s"),
+            (VIPPS_HTTP_TIMEOUT_MS, "600000"),
         ] {
             let mut v = base();
             v.insert(name, value.into());
@@ -334,7 +371,11 @@ mod tests {
             "https://shop.example, http://localhost:8080,http://[::1]:3000".into(),
         );
         v.insert(VIPPS_TOKEN_AUTH_METHOD, "client_secret_post".into());
+        v.insert(VIPPS_HTTP_TIMEOUT_MS, " 250 ".into());
+        v.insert(VIPPS_REDIRECT_URI, "https://shop.example/callback".into());
         let c = load(&v).unwrap();
+        assert_eq!(c.http_timeout_ms, 250);
+        assert!(c.secure_cookies());
         assert_eq!(
             c.allowed_origins,
             [

@@ -25,10 +25,11 @@ export const root = fileURLToPath(new URL("../../", import.meta.url));
 export const CLIENT_ID = "demo-client";
 export const CLIENT_SECRET = "demo-secret";
 export const SESSION_SECRET = "worker-test-session-secret-0123456789abcdef";
-export const SCOPES = "openid name email";
+export const SCOPES = "openid name email phoneNumber address birthDate nin";
 
-/** The internal URL the Worker uses for its Durable Object (src/worker/transactions.rs). */
+/** The internal URLs the Worker uses for its Durable Object (src/worker/transactions.rs). */
 const TAKE_URL = "https://login-transactions.internal/take";
+const PUT_URL = "https://login-transactions.internal/put";
 
 /** A free TCP port on 127.0.0.1 (the Worker's redirect URI must name its port up front). */
 export async function freePort() {
@@ -42,22 +43,33 @@ export async function freePort() {
   return port;
 }
 
-/** Starts the emulator binary on a free port with a config registering `redirectUri`. */
+export const POST_CLIENT_ID = "post-client";
+export const POST_CLIENT_SECRET = "post-secret";
+
+/**
+ * Starts the emulator binary on a free port with a config registering `redirectUri` for
+ * two sales units: `demo-client` (client_secret_basic) and `post-client`
+ * (client_secret_post). Its request log (`METHOD path status ms`, no query strings) is
+ * collected in `requests`; `control(path, body)` posts to `/_emulator/{path}`.
+ */
 export async function startEmulator(redirectUri) {
   const dir = await mkdtemp(join(tmpdir(), "vipps-worker-emulator-"));
   const config = join(dir, "config.toml");
+  const unit = (name, id, secret, method) => `
+[[sales_units]]
+name = "${name}"
+client_id = "${id}"
+client_secret = "${secret}"
+token_auth_method = "${method}"
+redirect_uris = [${JSON.stringify(redirectUri)}]
+scopes = ["openid", "name", "email", "phoneNumber", "address", "birthDate", "nin"]
+`;
   await writeFile(
     config,
     `[settings]
 sub_secret = "worker-test"
-
-[[sales_units]]
-name = "Worker test shop"
-client_id = "${CLIENT_ID}"
-client_secret = "${CLIENT_SECRET}"
-token_auth_method = "client_secret_basic"
-redirect_uris = [${JSON.stringify(redirectUri)}]
-scopes = ["openid", "name", "email", "phoneNumber"]
+${unit("Worker test shop", CLIENT_ID, CLIENT_SECRET, "client_secret_basic")}
+${unit("Worker post shop", POST_CLIENT_ID, POST_CLIENT_SECRET, "client_secret_post")}
 
 [[users]]
 id = "ola"
@@ -68,6 +80,28 @@ email = "ola@example.no"
 phone_number = "4712345678"
 birthdate = "1985-04-12"
 nin = "12048512345"
+[users.address]
+street_address = "Robert Levins gate 5"
+postal_code = "0154"
+region = "Oslo"
+country = "NO"
+address_type = "home"
+[[users.other_addresses]]
+street_address = "Karl Johans gate 1"
+postal_code = "0154"
+region = "Oslo"
+country = "NO"
+address_type = "work"
+
+[[users]]
+id = "kari"
+name = "Kari Nordmann"
+given_name = "Kari"
+family_name = "Nordmann"
+email = "kari@example.no"
+phone_number = "4798765432"
+birthdate = "1990-09-23"
+nin = "23099012345"
 `,
   );
   const child = spawn(join(root, "target/debug/vipps-login-emulator"), ["--port", "0", "--config", config], {
@@ -79,10 +113,23 @@ nin = "12048512345"
     child.once("error", reject);
     lines.once("line", resolve);
   });
-  const match = first.match(/issuer=(\S+)/);
+  const match = first.match(/listening on (\S+) issuer=(\S+)/);
   if (!match) throw new Error(`unexpected emulator start line: ${first}`);
-  lines.on("line", () => {}); // keep draining the request log
-  return { child, issuer: match[1] };
+  const requests = [];
+  lines.on("line", (line) => requests.push(line));
+  const base = match[1];
+  async function control(path, body = {}) {
+    const response = await fetch(`${base}/_emulator/${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`emulator ${path}: ${response.status} ${await response.text()}`);
+    await response.body?.cancel();
+  }
+  /** How many token requests the emulator has logged so far. */
+  const tokenRequests = () => requests.filter((l) => /^POST \S*\/oauth2\/token /.test(l)).length;
+  return { child, issuer: match[2], base, requests, control, tokenRequests };
 }
 
 async function compatibilityDate() {
@@ -148,7 +195,74 @@ export async function startWorkers(port, workers) {
       });
       return { status: response.status, transaction: response.status === 200 ? await response.json() : null };
     },
+    /** Stores a transaction as the Worker would (e.g. one already expired); the status. */
+    async put(transaction, workerName = names[0]) {
+      const ns = await mf.getDurableObjectNamespace("LOGIN_TRANSACTIONS", workerName);
+      const stub = ns.get(ns.idFromName(transaction.state));
+      const response = await stub.fetch(PUT_URL, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(transaction),
+      });
+      await response.text();
+      return response.status;
+    },
+    /** A client for one Worker, the way a browser or a front-end reaches it. */
+    async client(name = names[0]) {
+      const target = name === names[0] ? { fetch } : await mf.getWorker(name);
+      return new WorkerClient((u, init) => target.fetch(u, init), url.href);
+    },
   };
+}
+
+/**
+ * Requests to one Worker with URLs on `base` (the redirect URI's origin, so the Worker
+ * sees the same origin whichever way it is reached). Redirects are never followed.
+ */
+export class WorkerClient {
+  constructor(fetchFn, base) {
+    this.fetchFn = fetchFn;
+    this.base = base;
+  }
+
+  /** `path` may be a path or an absolute URL on the Worker (a callback URL). */
+  request(path, init = {}) {
+    const url = new URL(path, this.base);
+    const target = new URL(url.pathname + url.search, this.base);
+    return this.fetchFn(target.href, { redirect: "manual", ...init });
+  }
+
+  get(path, headers = {}) {
+    return this.request(path, { headers });
+  }
+
+  /** POST with a JSON body (and a JSON content type unless `headers` says otherwise). */
+  post(path, body, headers = {}) {
+    return this.request(path, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+  }
+}
+
+/** The `name=value` of a Set-Cookie line, and its attributes as a lowercase set. */
+export function parseSetCookie(line) {
+  const [pair, ...attrs] = line.split(";").map((s) => s.trim());
+  const eq = pair.indexOf("=");
+  return { name: pair.slice(0, eq), value: pair.slice(eq + 1), attrs: attrs.map((a) => a.toLowerCase()) };
+}
+
+/**
+ * Logs in through the emulator's browserless shortcut and returns the callback URL the
+ * emulator sends the user back to (`code`, `state`, `scope`). `authorizeUrl` is where
+ * the Worker (GET /login Location, or POST /api/login `url`) sends the browser.
+ */
+export async function approveAtEmulator(authorizeUrl, user = "ola", extra = "") {
+  const response = await fetch(`${authorizeUrl}&_emulator_user=${user}${extra}`, { redirect: "manual" });
+  const body = await response.text();
+  if (response.status !== 302) throw new Error(`emulator answered ${response.status}: ${body.slice(0, 300)}`);
+  return response.headers.get("location");
 }
 
 /** RFC 7636 4.2: BASE64URL(SHA256(verifier)). */
