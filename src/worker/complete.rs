@@ -8,7 +8,7 @@
 use super::config::Config;
 use super::transactions::{now_secs, ClaimReply, TransactionStore};
 use super::upstream;
-use crate::callback::{parse_callback, read_callback_params};
+use crate::callback::{parse_callback, read_callback_params, vipps_error};
 use crate::error::{Error, ErrorCode, Result};
 use crate::id_token::{validate_id_token_claims, IdTokenExpectations, DEFAULT_LEEWAY_SECS};
 use crate::jose::UnverifiedJwt;
@@ -43,6 +43,11 @@ pub async fn complete_login(
         Err(e) => return Ok(Err(e)),
     };
     let Some(state) = params.state else {
+        // Without state there is no transaction to find, but an error callback still
+        // says what went wrong at Vipps (it grants nothing): show that.
+        if let Some(error) = &params.error {
+            return Ok(Err(vipps_error(error, params.error_description.as_deref())));
+        }
         return Ok(Err(Error::new(
             ErrorCode::CallbackMissingState,
             "the callback has no state",

@@ -341,6 +341,8 @@ test("unknown and expired states are transaction_not_found, with the hint", TIME
   // No state at all.
   await errorPage(await main.get("/callback?code=abc"), "callback_missing_state");
   await errorPage(await main.get("/callback"), "callback_invalid");
+  // An error callback without state still shows Vipps' error and its advice.
+  await errorPage(await main.get("/callback?error=outdated_app_version"), "vipps_outdated_app_version");
 });
 
 test("cancel at Vipps → vipps_access_denied with its hint; the transaction is over", TIMEOUT, async () => {
