@@ -84,6 +84,11 @@ impl SystemHeaders {
         }
     }
 
+    /// Checks Vipps' limits: 1 to 30 visible ASCII characters each.
+    pub fn validate(&self) -> Result<()> {
+        self.pairs().map(|_| ())
+    }
+
     fn pairs(&self) -> Result<Vec<(&'static str, String)>> {
         let all = [
             ("Vipps-System-Name", &self.system_name),

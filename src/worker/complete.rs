@@ -10,10 +10,10 @@ use super::transactions::{now_secs, ClaimReply, TransactionStore};
 use super::upstream;
 use crate::callback::{parse_callback, read_callback_params, vipps_error};
 use crate::error::{Error, ErrorCode, Result};
-use crate::id_token::{validate_id_token_claims, IdTokenExpectations, DEFAULT_LEEWAY_SECS};
+use crate::id_token::{validate_id_token_claims, IdTokenExpectations};
 use crate::jose::UnverifiedJwt;
 use crate::session::{seal, Session};
-use crate::token::{process_token_response, token_request, ClientCredentials, SystemHeaders};
+use crate::token::{process_token_response, token_request, ClientCredentials};
 use crate::transaction::{CompletedLogin, LoginTransaction};
 use crate::userinfo::{process_userinfo_response, userinfo_request};
 use base64ct::{Base64UrlUnpadded, Encoding};
@@ -123,7 +123,7 @@ async fn redeem(config: &Config, txn: &LoginTransaction, query: &str) -> Result<
         &callback.code,
         &txn.redirect_uri,
         verifier.as_ref(),
-        &SystemHeaders::this_library(Some("cloudflare-worker".into()), None),
+        &config.system_headers,
     )?;
     let response = upstream::send(&request, "the token endpoint", timeout).await?;
     let tokens = process_token_response(&response)?;
@@ -146,7 +146,7 @@ async fn redeem(config: &Config, txn: &LoginTransaction, query: &str) -> Result<
             client_id: &config.client_id,
             nonce: &txn.nonce,
             acr: None,
-            leeway_secs: DEFAULT_LEEWAY_SECS,
+            leeway_secs: config.clock_leeway_secs,
         },
         now,
     )?;

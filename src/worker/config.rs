@@ -8,10 +8,11 @@
 //! natively without a Worker runtime.
 
 use crate::error::Error;
+use crate::id_token::DEFAULT_LEEWAY_SECS;
 use crate::issuer::{Environment, Issuer};
 use crate::redirect_uri::check_redirect_uri_rules;
 use crate::scope::Scopes;
-use crate::token::{Secret, TokenAuthMethod};
+use crate::token::{Secret, SystemHeaders, TokenAuthMethod};
 use std::fmt;
 
 /// The names of the settings, as wrangler.toml and `.dev.vars` spell them.
@@ -23,6 +24,11 @@ pub const VIPPS_SCOPES: &str = "VIPPS_SCOPES";
 pub const VIPPS_TOKEN_AUTH_METHOD: &str = "VIPPS_TOKEN_AUTH_METHOD";
 pub const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
 pub const VIPPS_HTTP_TIMEOUT_MS: &str = "VIPPS_HTTP_TIMEOUT_MS";
+pub const VIPPS_CLOCK_LEEWAY_SECS: &str = "VIPPS_CLOCK_LEEWAY_SECS";
+pub const VIPPS_SYSTEM_NAME: &str = "VIPPS_SYSTEM_NAME";
+pub const VIPPS_SYSTEM_VERSION: &str = "VIPPS_SYSTEM_VERSION";
+/// Largest clock skew accepted for id_token `exp`/`iat`.
+pub const MAX_CLOCK_LEEWAY_SECS: u64 = 600;
 pub const VIPPS_CLIENT_SECRET: &str = "VIPPS_CLIENT_SECRET";
 pub const SESSION_SECRET: &str = "SESSION_SECRET";
 
@@ -94,6 +100,10 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Time limit of each outbound request, in milliseconds.
     pub http_timeout_ms: u32,
+    /// Clock skew allowed for the id_token's `exp` and `iat` (OIDC Core 3.1.3.7).
+    pub clock_leeway_secs: u64,
+    /// `Vipps-System-*` headers for the token request (mandatory for platforms).
+    pub system_headers: SystemHeaders,
     pub client_secret: Secret,
     pub session_secret: Secret,
 }
@@ -174,6 +184,34 @@ impl Config {
                 })?,
         };
 
+        let clock_leeway_secs = match optional(VIPPS_CLOCK_LEEWAY_SECS) {
+            None => DEFAULT_LEEWAY_SECS,
+            Some(secs) => secs
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s <= MAX_CLOCK_LEEWAY_SECS)
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        VIPPS_CLOCK_LEEWAY_SECS,
+                        format!(
+                            "VIPPS_CLOCK_LEEWAY_SECS must be a whole number of seconds from 0 to {MAX_CLOCK_LEEWAY_SECS}, not \"{secs}\""
+                        ),
+                    )
+                })?,
+        };
+
+        let system_headers = SystemHeaders::this_library(
+            optional(VIPPS_SYSTEM_NAME).or_else(|| Some("cloudflare-worker".into())),
+            optional(VIPPS_SYSTEM_VERSION),
+        );
+        if let Err(e) = system_headers.validate() {
+            return Err(ConfigError::new(
+                VIPPS_SYSTEM_NAME,
+                format!("VIPPS_SYSTEM_NAME / VIPPS_SYSTEM_VERSION: {}", e.message()),
+            ));
+        }
+
         let client_secret = Secret::new(required(VIPPS_CLIENT_SECRET)?);
         let session_secret = Secret::new(required(SESSION_SECRET)?);
         if session_secret.expose().len() < SESSION_SECRET_MIN_LEN {
@@ -195,6 +233,8 @@ impl Config {
             token_auth_method,
             allowed_origins,
             http_timeout_ms,
+            clock_leeway_secs,
+            system_headers,
             client_secret,
             session_secret,
         })
@@ -297,7 +337,25 @@ mod tests {
         assert!(c.allowed_origins.is_empty());
         assert!(!c.allow_non_vipps_scopes);
         assert_eq!(c.http_timeout_ms, DEFAULT_HTTP_TIMEOUT_MS);
+        assert_eq!(c.clock_leeway_secs, DEFAULT_LEEWAY_SECS);
+        assert_eq!(
+            c.system_headers.system_name.as_deref(),
+            Some("cloudflare-worker")
+        );
+        assert_eq!(c.system_headers.plugin_name.as_deref(), Some("vipps-login"));
         assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn leeway_and_system_headers_are_settings() {
+        let mut v = base();
+        v.insert(VIPPS_CLOCK_LEEWAY_SECS, "0".into());
+        v.insert(VIPPS_SYSTEM_NAME, "acme-shop".into());
+        v.insert(VIPPS_SYSTEM_VERSION, "4.2.0".into());
+        let c = load(&v).unwrap();
+        assert_eq!(c.clock_leeway_secs, 0);
+        assert_eq!(c.system_headers.system_name.as_deref(), Some("acme-shop"));
+        assert_eq!(c.system_headers.system_version.as_deref(), Some("4.2.0"));
     }
 
     #[test]
@@ -335,6 +393,9 @@ mod tests {
             (VIPPS_HTTP_TIMEOUT_MS, "0"),
             (VIPPS_HTTP_TIMEOUT_MS, "10s"),
             (VIPPS_HTTP_TIMEOUT_MS, "600000"),
+            (VIPPS_CLOCK_LEEWAY_SECS, "-1"),
+            (VIPPS_CLOCK_LEEWAY_SECS, "601"),
+            (VIPPS_SYSTEM_NAME, "a-system-name-longer-than-thirty-chars"),
         ] {
             let mut v = base();
             v.insert(name, value.into());
