@@ -42,6 +42,12 @@ export async function startServer({ host = "127.0.0.1", port = 0, demoConfig = n
       res.end(JSON.stringify(demoConfig));
       return;
     }
+    // No Worker behind this server: the page then shows only the package playground.
+    if (path === "/api/config") {
+      res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-store" });
+      res.end("null");
+      return;
+    }
     // The redirect URI: the page itself reads the callback.
     if (path === "/callback") req.url = "/index.html";
     if (req.url === "/pkg" || req.url.startsWith("/pkg/") || req.url.startsWith("/pkg?")) {

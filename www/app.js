@@ -1,6 +1,8 @@
 // The vipps-login demo page. Plain ES module: no build step. Every value shown on the
 // page goes in through textContent (or an attribute), never innerHTML.
-import init, { createLogin, checkRedirectUri, parseCallback } from "/pkg/vipps_login.js";
+import init, {
+  createLogin, checkRedirectUri, parseCallback, randomState, randomNonce, createPkce,
+} from "/pkg/vipps_login.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -168,6 +170,90 @@ async function loadDemoConfig() {
   $("client-id").value = demoConfig.clientId;
 }
 
+// The Worker (when the page is served by it): both ways in, the session, logout.
+let workerConfig = null;
+
+/** A Worker error body {error, message, hint} as the error box shows errors. */
+function workerError(body, status) {
+  return { code: body?.error ?? `http_${status}`, message: body?.message ?? `HTTP ${status}`, hint: body?.hint };
+}
+
+async function postJson(path, body) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body ?? {}),
+  });
+  const json = await response.json().catch(() => null);
+  if (!response.ok) throw workerError(json, response.status);
+  return json;
+}
+
+async function loadWorkerConfig() {
+  try {
+    const response = await fetch("/api/config");
+    const config = response.ok ? await response.json() : null;
+    if (config?.clientId) workerConfig = config;
+  } catch {
+    workerConfig = null;
+  }
+  return workerConfig;
+}
+
+// Front-end-driven: state, nonce and PKCE from the package, registered with the Worker.
+async function onLoginFrontEnd() {
+  clearError();
+  try {
+    const state = randomState();
+    const nonce = randomNonce();
+    const { codeVerifier } = createPkce();
+    const { url } = await postJson("/api/login", { state, nonce, codeVerifier, returnTo: "/" });
+    // The callback page checks the callback against these before sending it on.
+    sessionStorage.setItem("vipps-login-app", JSON.stringify({ state, issuer: workerConfig.issuer }));
+    location.assign(url);
+  } catch (err) {
+    showError(err, $("worker-panel"));
+  }
+}
+
+async function refreshSession() {
+  const response = await fetch("/api/session");
+  const body = await response.json().catch(() => null);
+  const user = response.ok ? body?.user : null;
+  $("session-state").dataset.state = user ? "logged-in" : "logged-out";
+  $("session-state").textContent = user
+    ? `Logged in as ${user.name ?? user.sub}`
+    : "Not logged in.";
+  const rows = [];
+  for (const [key, value] of Object.entries(user ?? {})) {
+    rows.push(el("dt", {}, key), el("dd", { "data-claim": key }, el("code", {}, String(value))));
+  }
+  $("session-claims").replaceChildren(...rows);
+  $("logout").hidden = !user;
+}
+
+async function onLogout() {
+  clearError();
+  try {
+    await postJson("/api/logout");
+  } catch (err) {
+    showError(err, $("session-panel"));
+  }
+  await refreshSession();
+}
+
+async function startWorkerPanels() {
+  if (!(await loadWorkerConfig())) return false;
+  $("worker-panel").hidden = false;
+  $("session-panel").hidden = false;
+  $("login-frontend").addEventListener("click", onLoginFrontEnd);
+  $("logout").addEventListener("click", onLogout);
+  // The playground's defaults follow the Worker's settings.
+  $("client-id").value = workerConfig.clientId;
+  await refreshSession();
+  return true;
+}
+
 // Start-up
 function showIssuerRow() {
   $("issuer-row").hidden = $("environment").value !== "custom";
@@ -182,7 +268,7 @@ showIssuerRow();
 
 try {
   await init();
-  await loadDemoConfig();
+  if (!(await startWorkerPanels())) await loadDemoConfig();
   showIssuerRow();
   for (const id of ["build", "check", "parse"]) $(id).disabled = false;
   $("status").textContent = demoConfig
