@@ -11,11 +11,11 @@ export WASM_BINDGEN_USE_BROWSER := 1
 export WASM_BINDGEN_TEST_TIMEOUT ?= 120
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
 
-DEMO_PORT ?= 8080
+DEMO_PORT ?= 8787
 EMULATOR_PORT ?= 7000
 
-.PHONY: setup setup-browser pkg worker demo emulator test lint test-native test-wasm test-node \
-        test-types test-browser test-worker size
+.PHONY: setup setup-browser pkg worker site demo emulator test lint test-native test-wasm \
+        test-node test-types test-browser test-worker test-e2e size
 
 setup:
 	@scripts/setup.sh
@@ -39,13 +39,30 @@ WORKER_TOOLS := WASM_BINDGEN_BIN=$(HOME)/.cargo/bin/wasm-bindgen \
 WASM_FEATURES := --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
 	--enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
 
-worker: setup
+## Rebuilt only when a source changed: `wrangler dev` runs `make worker` as its build
+## command, and `make demo` has just built it.
+WORKER_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+
+worker: setup build/.worker-built
+
+build/.worker-built: $(WORKER_SOURCES) | setup
 	$(WORKER_TOOLS) worker-build --release --features worker
 	wasm-opt build/index_bg.wasm -o build/index_bg.stripped.wasm --strip-debug $(WASM_FEATURES)
 	mv build/index_bg.stripped.wasm build/index_bg.wasm
+	touch $@
 
-## The local Vipps emulator and the demo page on 127.0.0.1 (Ctrl-C stops both).
-demo: pkg emulator
+## build/site/: what the Worker serves as static assets (wrangler.toml [assets]): the
+## demo page from www/ and the npm package at /pkg/ (the page imports
+## /pkg/vipps_login.js).
+site: pkg
+	rm -rf build/site
+	mkdir -p build/site/pkg
+	cp -R www/. build/site/
+	cp pkg/*.js pkg/*.d.ts pkg/*.wasm pkg/package.json build/site/pkg/
+
+## The local Vipps emulator and the Worker (serving the demo page) in workerd, on
+## 127.0.0.1 (Ctrl-C stops both).
+demo: worker site emulator
 	DEMO_PORT=$(DEMO_PORT) EMULATOR_PORT=$(EMULATOR_PORT) scripts/demo.sh
 
 ## The local Vipps Login emulator (emulator/README.md).
@@ -53,7 +70,8 @@ emulator:
 	cargo build -q -p vipps-login-emulator
 
 ## Everything.
-test: setup-browser lint test-native pkg test-types test-node test-wasm test-browser test-worker
+test: setup-browser lint test-native pkg test-types test-node test-wasm test-browser test-worker \
+      test-e2e
 	@echo "make test: all suites passed"
 
 lint:
@@ -93,6 +111,11 @@ test-browser: pkg emulator
 test-worker: worker emulator pkg
 	cargo test --lib --features worker worker::
 	node --test tests/worker/
+
+## End to end: the emulator and the built Worker serving build/site/ in workerd
+## (tests/e2e/stack.mjs), driven by plain fetch and by Chromium (playwright-core).
+test-e2e: setup-browser site worker emulator
+	node --test tests/e2e/
 
 ## Size report: gzip of the .wasm and its JS glue, written to bench/size-report.md
 ## (commit it). The budget itself is a test in tests/node/.

@@ -250,6 +250,10 @@ async function startWorkerPanels() {
   $("logout").addEventListener("click", onLogout);
   // The playground's defaults follow the Worker's settings.
   $("client-id").value = workerConfig.clientId;
+  if (workerConfig.environment === "custom") {
+    $("environment").value = "custom";
+    $("issuer").value = workerConfig.issuer;
+  }
   await refreshSession();
   return true;
 }

@@ -20,6 +20,7 @@ pub const VIPPS_ENV: &str = "VIPPS_ENV";
 pub const VIPPS_ISSUER: &str = "VIPPS_ISSUER";
 pub const VIPPS_CLIENT_ID: &str = "VIPPS_CLIENT_ID";
 pub const VIPPS_REDIRECT_URI: &str = "VIPPS_REDIRECT_URI";
+pub const VIPPS_APP_REDIRECT_URI: &str = "VIPPS_APP_REDIRECT_URI";
 pub const VIPPS_SCOPES: &str = "VIPPS_SCOPES";
 pub const VIPPS_TOKEN_AUTH_METHOD: &str = "VIPPS_TOKEN_AUTH_METHOD";
 pub const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
@@ -91,6 +92,10 @@ pub struct Config {
     pub issuer: Issuer,
     pub client_id: String,
     pub redirect_uri: String,
+    /// The front-end-driven flow's redirect URI (`POST /api/login`): a page that reads
+    /// the callback with the npm package and posts it to `/api/callback`. `None`: that
+    /// flow comes back to `redirect_uri` too.
+    pub app_redirect_uri: Option<String>,
     pub scopes: Scopes,
     /// Scope names outside Vipps' list were allowed: the issuer is not laid out like
     /// Vipps' (another OpenID provider).
@@ -143,6 +148,37 @@ impl Config {
             .into_result()
             .map_err(|e| ConfigError::from_core(VIPPS_REDIRECT_URI, &e))?;
 
+        let allowed_origins = match optional(ALLOWED_ORIGINS) {
+            Some(list) => parse_origins(&list)?,
+            None => Vec::new(),
+        };
+
+        // The same rules as VIPPS_REDIRECT_URI, on the Worker's own origin or an
+        // ALLOWED_ORIGINS one: the page there posts the callback to /api/callback, which
+        // only those origins may call.
+        let app_redirect_uri = match optional(VIPPS_APP_REDIRECT_URI) {
+            None => None,
+            Some(uri) => {
+                check_redirect_uri_rules(&uri)
+                    .into_result()
+                    .map_err(|e| ConfigError::from_core(VIPPS_APP_REDIRECT_URI, &e))?;
+                let origin = origin_of(&uri);
+                let own = origin_of(&redirect_uri);
+                if origin.is_none()
+                    || (origin != own
+                        && !allowed_origins.iter().any(|o| Some(o.as_str()) == origin))
+                {
+                    return Err(ConfigError::new(
+                        VIPPS_APP_REDIRECT_URI,
+                        format!(
+                            "VIPPS_APP_REDIRECT_URI \"{uri}\" must be on the origin of VIPPS_REDIRECT_URI or one in ALLOWED_ORIGINS"
+                        ),
+                    ));
+                }
+                Some(uri)
+            }
+        };
+
         let allow_non_vipps_scopes = issuer.vipps_base().is_none();
         let scopes = Scopes::parse(
             &optional(VIPPS_SCOPES).unwrap_or_else(|| "openid".into()),
@@ -160,11 +196,6 @@ impl Config {
                     ),
                 )
             })?,
-        };
-
-        let allowed_origins = match optional(ALLOWED_ORIGINS) {
-            Some(list) => parse_origins(&list)?,
-            None => Vec::new(),
         };
 
         let http_timeout_ms = match optional(VIPPS_HTTP_TIMEOUT_MS) {
@@ -228,6 +259,7 @@ impl Config {
             issuer,
             client_id,
             redirect_uri,
+            app_redirect_uri,
             scopes,
             allow_non_vipps_scopes,
             token_auth_method,
@@ -244,6 +276,14 @@ impl Config {
     /// cookie is then `Secure` and `__Host-` prefixed.
     pub fn secure_cookies(&self) -> bool {
         self.redirect_uri.starts_with("https://")
+    }
+
+    /// The redirect URI of the front-end-driven flow: `VIPPS_APP_REDIRECT_URI`, else
+    /// `VIPPS_REDIRECT_URI`.
+    pub fn app_redirect_uri(&self) -> &str {
+        self.app_redirect_uri
+            .as_deref()
+            .unwrap_or(&self.redirect_uri)
     }
 
     /// `test`, `production` or `custom` (any other issuer).
@@ -286,6 +326,15 @@ fn parse_origins(list: &str) -> Result<Vec<String>, ConfigError> {
         origins.push(origin.to_string());
     }
     Ok(origins)
+}
+
+/// `scheme://authority` of an absolute URI (exact, no normalisation: the same
+/// byte-for-byte comparison Vipps makes).
+fn origin_of(uri: &str) -> Option<&str> {
+    let scheme_end = uri.find("://")? + 3;
+    let rest = &uri[scheme_end..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    (end > 0).then(|| &uri[..scheme_end + end])
 }
 
 fn is_loopback_authority(authority: &str) -> bool {
@@ -446,6 +495,49 @@ mod tests {
             ]
         );
         assert_eq!(c.token_auth_method, TokenAuthMethod::ClientSecretPost);
+    }
+
+    #[test]
+    fn app_redirect_uri_is_optional_checked_and_on_an_allowed_origin() {
+        let c = load(&base()).unwrap();
+        assert_eq!(c.app_redirect_uri, None);
+        assert_eq!(c.app_redirect_uri(), "http://127.0.0.1:8787/callback");
+
+        let mut v = base();
+        v.insert(VIPPS_APP_REDIRECT_URI, "".into());
+        assert_eq!(load(&v).unwrap().app_redirect_uri, None);
+        v.insert(
+            VIPPS_APP_REDIRECT_URI,
+            "http://127.0.0.1:8787/app/callback".into(),
+        );
+        let c = load(&v).unwrap();
+        assert_eq!(c.app_redirect_uri(), "http://127.0.0.1:8787/app/callback");
+        assert_eq!(c.redirect_uri, "http://127.0.0.1:8787/callback");
+
+        // The redirect URI rules (no fragment, no plain http off loopback, ...).
+        for bad in [
+            "http://127.0.0.1:8787/app/callback#x",
+            "not a url",
+            "http://shop.example/app/callback",
+        ] {
+            v.insert(VIPPS_APP_REDIRECT_URI, bad.into());
+            assert_eq!(setting_of(&v), VIPPS_APP_REDIRECT_URI, "{bad}");
+        }
+        // Another origin: refused unless it is in ALLOWED_ORIGINS.
+        for other in [
+            "http://localhost:8787/app/callback",
+            "http://127.0.0.1:8080/app/callback",
+        ] {
+            v.insert(VIPPS_APP_REDIRECT_URI, other.into());
+            let e = load(&v).unwrap_err();
+            assert_eq!(e.setting, VIPPS_APP_REDIRECT_URI, "{other}");
+            assert!(e.message.contains("ALLOWED_ORIGINS"), "{}", e.message);
+        }
+        v.insert(ALLOWED_ORIGINS, "http://127.0.0.1:8080".into());
+        assert_eq!(
+            load(&v).unwrap().app_redirect_uri(),
+            "http://127.0.0.1:8080/app/callback"
+        );
     }
 
     #[test]

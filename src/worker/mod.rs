@@ -236,6 +236,9 @@ fn public_config(config: &Config) -> worker::Result<Response> {
             "issuer": config.issuer.as_str(),
             "clientId": config.client_id,
             "redirectUri": config.redirect_uri,
+            // Where POST /api/login's logins come back (VIPPS_APP_REDIRECT_URI, else the
+            // same as redirectUri).
+            "appRedirectUri": config.app_redirect_uri(),
             "scopes": config.scopes.as_slice(),
             "environment": config.environment_name(),
         }),
@@ -244,13 +247,13 @@ fn public_config(config: &Config) -> worker::Result<Response> {
 
 /// The authorization request's options from the configuration: the Worker, not the
 /// browser, decides the client, the redirect URI, the scopes and the issuer.
-async fn login_options(config: &Config) -> Result<LoginOptions, Error> {
+async fn login_options(config: &Config, redirect_uri: &str) -> Result<LoginOptions, Error> {
     let discovery = upstream::discovery(&config.issuer, now_secs(), config.http_timeout_ms).await?;
     Ok(LoginOptions {
         issuer: Some(config.issuer.as_str().to_string()),
         discovery,
         client_id: Some(config.client_id.clone()),
-        redirect_uri: config.redirect_uri.clone(),
+        redirect_uri: redirect_uri.to_string(),
         scope: ScopeInput::List(config.scopes.as_slice().to_vec()),
         allow_non_vipps_scopes: config.allow_non_vipps_scopes,
         pkce: true,
@@ -263,7 +266,10 @@ async fn login_options(config: &Config) -> Result<LoginOptions, Error> {
 async fn login(req: &Request, env: &Env, config: &Config) -> worker::Result<Answer> {
     let url = req.inner().url();
     let return_to = query_param(&url, "returnTo");
-    let login = match login_options(config).await.and_then(|o| create_login(&o)) {
+    let login = match login_options(config, &config.redirect_uri)
+        .await
+        .and_then(|o| create_login(&o))
+    {
         Ok(login) => login,
         Err(e) => return error_page(&e),
     };
@@ -317,7 +323,10 @@ async fn api_login(body: &str, env: &Env, config: &Config) -> worker::Result<Ans
     if let Err(e) = front_end.validate() {
         return error_answer(&e);
     }
-    let options = match login_options(config).await {
+    // The front-end flow comes back to its own page (VIPPS_APP_REDIRECT_URI) when one is
+    // set; the transaction keeps that URI for the token request.
+    let redirect_uri = config.app_redirect_uri();
+    let options = match login_options(config, redirect_uri).await {
         Ok(options) => LoginOptions {
             state: Some(front_end.state.clone()),
             nonce: Some(front_end.nonce.clone()),
@@ -334,7 +343,7 @@ async fn api_login(body: &str, env: &Env, config: &Config) -> worker::Result<Ans
         login.state,
         login.nonce,
         Some(front_end.code_verifier),
-        config.redirect_uri.clone(),
+        redirect_uri.to_string(),
         front_end.return_to.as_deref(),
         now_secs(),
     );

@@ -36,13 +36,15 @@ let emulator;
 let workers;
 let main; // a client for the main Worker
 let redirectUri;
+let appRedirectUri; // the front-end-driven flow's page (VIPPS_APP_REDIRECT_URI)
 let origin; // the Worker's own origin
 
 before(async () => {
   const port = await freePort();
   origin = `http://127.0.0.1:${port}`;
   redirectUri = `${origin}/callback`;
-  emulator = await startEmulator(redirectUri);
+  appRedirectUri = `${origin}/app/callback`;
+  emulator = await startEmulator([redirectUri, appRedirectUri]);
   const good = {
     VIPPS_ISSUER: emulator.issuer,
     VIPPS_CLIENT_ID: CLIENT_ID,
@@ -62,6 +64,7 @@ before(async () => {
   workers = await startWorkers(port, {
     main: good,
     post,
+    app: { ...good, VIPPS_APP_REDIRECT_URI: appRedirectUri },
     // The post-client sales unit, configured with the other method by mistake.
     "post-as-basic": { ...post, VIPPS_TOKEN_AUTH_METHOD: "client_secret_basic" },
   });
@@ -236,6 +239,40 @@ test("front-end-driven: POST /api/login with state, nonce and verifier from the 
   const again = await main.post("/api/login", { state, nonce: vippsLogin.randomNonce(), codeVerifier });
   const conflict = await errorJson(again, "invalid_options", 409);
   assert.ok(conflict.hint.includes("randomState"));
+});
+
+test("VIPPS_APP_REDIRECT_URI: POST /api/login comes back to the app page, GET /login to /callback; the code exchange uses each", TIMEOUT, async () => {
+  const app = await workers.client("app");
+  const config = await (await app.get("/api/config")).json();
+  assert.equal(config.redirectUri, redirectUri);
+  assert.equal(config.appRedirectUri, appRedirectUri);
+
+  // The front-end-driven flow: the URL carries the app's redirect URI ...
+  const state = vippsLogin.randomState();
+  const nonce = vippsLogin.randomNonce();
+  const { codeVerifier } = vippsLogin.createPkce();
+  const registered = await app.post("/api/login", { state, nonce, codeVerifier });
+  assert.equal(registered.status, 200);
+  const { url } = await registered.json();
+  assert.equal(new URL(url).searchParams.get("redirect_uri"), appRedirectUri);
+  // ... the emulator sends the user back there, and the page posts the callback.
+  const callback = await approveAtEmulator(url, "ola");
+  assert.ok(callback.startsWith(`${appRedirectUri}?`), callback);
+  const parsed = vippsLogin.parseCallback(callback, state, emulator.issuer);
+  const done = await app.post("/api/callback", { code: parsed.code, state: parsed.state });
+  const text = await done.text();
+  assert.equal(done.status, 200, text);
+  assert.equal(JSON.parse(text).user.name, "Ola Nordmann");
+  assert.equal(sessionCookie(done).name, "vipps_session");
+
+  // The Worker-driven flow on the same Worker still uses VIPPS_REDIRECT_URI end to end.
+  const authorize = new URL(await startLogin(app, "/here"));
+  assert.equal(authorize.searchParams.get("redirect_uri"), redirectUri);
+  const back = await approveAtEmulator(authorize.href, "kari");
+  assert.ok(back.startsWith(`${redirectUri}?`), back);
+  const finished = await app.get(back);
+  assert.equal(finished.status, 302, await finished.clone().text());
+  assert.equal(finished.headers.get("location"), "/here");
 });
 
 test("POST /api/login refuses weak or malformed values and anything that would change where the login goes", TIMEOUT, async () => {

@@ -47,8 +47,8 @@ export const POST_CLIENT_ID = "post-client";
 export const POST_CLIENT_SECRET = "post-secret";
 
 /**
- * Starts the emulator binary on a free port with a config registering `redirectUri` for
- * two sales units: `demo-client` (client_secret_basic) and `post-client`
+ * Starts the emulator binary on a free port with a config registering `redirectUri` (one
+ * or an array) for two sales units: `demo-client` (client_secret_basic) and `post-client`
  * (client_secret_post). Its request log (`METHOD path status ms`, no query strings) is
  * collected in `requests`; `control(path, body)` posts to `/_emulator/{path}`.
  */
@@ -61,7 +61,7 @@ name = "${name}"
 client_id = "${id}"
 client_secret = "${secret}"
 token_auth_method = "${method}"
-redirect_uris = [${JSON.stringify(redirectUri)}]
+redirect_uris = ${JSON.stringify([redirectUri].flat())}
 scopes = ["openid", "name", "email", "phoneNumber", "address", "birthDate", "nin"]
 `;
   await writeFile(

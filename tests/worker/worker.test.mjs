@@ -57,6 +57,14 @@ const BAD = {
   "missing-client-secret": ["VIPPS_CLIENT_SECRET", (b) => without(b, "VIPPS_CLIENT_SECRET")],
   "short-session-secret": ["SESSION_SECRET", (b) => ({ ...b, SESSION_SECRET: "too-short" })],
   "bad-redirect-uri": ["VIPPS_REDIRECT_URI", (b) => ({ ...b, VIPPS_REDIRECT_URI: "http://shop.example/callback" })],
+  "bad-app-redirect-uri": [
+    "VIPPS_APP_REDIRECT_URI",
+    (b) => ({ ...b, VIPPS_APP_REDIRECT_URI: "http://127.0.0.1:8080/app/callback#x" }),
+  ],
+  "app-redirect-uri-other-origin": [
+    "VIPPS_APP_REDIRECT_URI",
+    (b) => ({ ...b, VIPPS_APP_REDIRECT_URI: "http://localhost:9999/app/callback" }),
+  ],
   "bad-scope": ["VIPPS_SCOPES", (b) => ({ ...b, VIPPS_SCOPES: "openid profile" })],
   "bad-origin": ["ALLOWED_ORIGINS", (b) => ({ ...b, ALLOWED_ORIGINS: "*" })],
   "bad-timeout": ["VIPPS_HTTP_TIMEOUT_MS", (b) => ({ ...b, VIPPS_HTTP_TIMEOUT_MS: "ten seconds" })],
@@ -103,6 +111,8 @@ test("GET /api/config: the public settings, nothing secret", TIMEOUT, async () =
     issuer,
     clientId: CLIENT_ID,
     redirectUri,
+    // No VIPPS_APP_REDIRECT_URI: the front-end-driven flow comes back to the same URI.
+    appRedirectUri: redirectUri,
     scopes: SCOPES.split(" "),
     environment: "custom",
   });
