@@ -30,6 +30,9 @@ vippsLogin.initSync({ module: readFileSync(new URL("vipps_login_bg.wasm", pkgUrl
 
 const TIMEOUT = { timeout: 60_000 };
 const ALLOWED_ORIGIN = "http://127.0.0.1:8080";
+// A deployed shop: the Worker's redirect URI is https, so its cookie must be
+// `__Host-` prefixed and Secure.
+const HTTPS_REDIRECT_URI = "https://shop.example/callback";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let emulator;
@@ -44,7 +47,7 @@ before(async () => {
   origin = `http://127.0.0.1:${port}`;
   redirectUri = `${origin}/callback`;
   appRedirectUri = `${origin}/app/callback`;
-  emulator = await startEmulator([redirectUri, appRedirectUri]);
+  emulator = await startEmulator([redirectUri, appRedirectUri, HTTPS_REDIRECT_URI]);
   const good = {
     VIPPS_ISSUER: emulator.issuer,
     VIPPS_CLIENT_ID: CLIENT_ID,
@@ -65,6 +68,7 @@ before(async () => {
     main: good,
     post,
     app: { ...good, VIPPS_APP_REDIRECT_URI: appRedirectUri },
+    https: { ...good, VIPPS_REDIRECT_URI: HTTPS_REDIRECT_URI, ALLOWED_ORIGINS: "https://shop.example" },
     // The post-client sales unit, configured with the other method by mistake.
     "post-as-basic": { ...post, VIPPS_TOKEN_AUTH_METHOD: "client_secret_basic" },
   });
@@ -493,4 +497,24 @@ test("POST /api/* takes JSON only (415), and refuses origins that are neither it
   const own = await main.post("/api/logout", {}, { origin });
   assert.equal(own.status, 200, "the Worker's own origin may post");
   await own.body?.cancel();
+});
+
+test("on https the session cookie is __Host- prefixed and Secure, end to end", TIMEOUT, async () => {
+  const https = await workers.client("https");
+  const callback = new URL(await callbackUrl(https));
+  assert.equal(callback.origin, "https://shop.example");
+  // The browser would now load https://shop.example/callback?...: the same path and query.
+  const response = await https.get(`${callback.pathname}${callback.search}`);
+  assert.equal(response.status, 302, await response.text());
+  const cookie = sessionCookie(response);
+  assert.equal(cookie.name, "__Host-vipps_session");
+  assert.ok(cookie.attrs.includes("secure"), cookie.attrs.join("; "));
+  assert.ok(cookie.attrs.includes("path=/") && cookie.attrs.includes("httponly"));
+  assert.ok(!cookie.attrs.some((a) => a.startsWith("domain")), "__Host- cookies have no Domain");
+  const session = await https.get("/api/session", { cookie: `${cookie.name}=${cookie.value}` });
+  assert.equal(session.status, 200);
+  assert.equal((await session.json()).user.name, "Ola Nordmann");
+  // The plain-http name is not accepted on an https Worker.
+  const plain = await https.get("/api/session", { cookie: `vipps_session=${cookie.value}` });
+  assert.equal(plain.status, 401);
 });
