@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { launchChromium } from "./chromium.mjs";
 import { startServer } from "../../scripts/serve.mjs";
+import { emulatorConfigFor } from "../e2e/stack.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const TIMEOUT = { timeout: 60_000 };
@@ -20,44 +21,12 @@ let emulator;
 let issuer;
 let browser;
 
-/** Starts the emulator binary on a free port with a config registering `redirectUri`. */
-async function startEmulator(redirectUri) {
+/** Starts the emulator binary on a free port with the shipped config (its users: ola,
+ * emil under 15, ...), registering the page server's origin instead of port 8787. */
+async function startEmulator(origin) {
   const dir = await mkdtemp(join(tmpdir(), "vipps-emulator-"));
   const config = join(dir, "config.toml");
-  await writeFile(
-    config,
-    `[settings]
-sub_secret = "browser-test"
-
-[[sales_units]]
-name = "Browser test shop"
-client_id = "demo-client"
-client_secret = "demo-secret"
-token_auth_method = "client_secret_basic"
-redirect_uris = [${JSON.stringify(redirectUri)}]
-scopes = ["openid", "name", "email", "phoneNumber"]
-
-[[users]]
-id = "ola"
-name = "Ola Nordmann"
-given_name = "Ola"
-family_name = "Nordmann"
-email = "ola@example.no"
-phone_number = "4712345678"
-birthdate = "1985-04-12"
-nin = "12048512345"
-
-[[users]]
-id = "emil"
-name = "Emil Nordmann"
-given_name = "Emil"
-family_name = "Nordmann"
-email = "emil@example.no"
-phone_number = "4798765432"
-birthdate = "2020-06-01"
-nin = "01062012345"
-`,
-  );
+  await writeFile(config, await emulatorConfigFor(origin));
   const child = spawn(join(root, "target/debug/vipps-login-emulator"), ["--port", "0", "--config", config], {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -77,7 +46,7 @@ before(async () => {
   // emulator's issuer into the page's config: the config object is read per request.
   const demoConfig = { clientId: "demo-client" };
   server = await startServer({ port: 0, demoConfig });
-  ({ child: emulator, issuer } = await startEmulator(`${server.url}callback`));
+  ({ child: emulator, issuer } = await startEmulator(server.url.replace(/\/$/, "")));
   demoConfig.issuer = issuer;
   browser = await launchChromium();
 }, TIMEOUT);
