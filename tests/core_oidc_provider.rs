@@ -103,6 +103,29 @@ async fn authorize(http: &reqwest::Client, url: &str, cancel: bool) -> String {
     panic!("too many redirects");
 }
 
+/// The token request for this client (client_secret_basic) with `secret`.
+fn exchange(
+    token_endpoint: &str,
+    secret: &str,
+    code: &str,
+    verifier: Option<&vipps_login::PkceCodeVerifier>,
+) -> vipps_login::http::HttpRequest {
+    let client = ClientCredentials {
+        client_id: CLIENT_ID.into(),
+        client_secret: Secret::new(secret),
+        method: TokenAuthMethod::ClientSecretBasic,
+    };
+    token_request(
+        token_endpoint,
+        &client,
+        code,
+        REDIRECT,
+        verifier,
+        &SystemHeaders::default(),
+    )
+    .unwrap()
+}
+
 #[tokio::test]
 async fn standard_code_flow_with_pkce_against_oidc_provider() {
     let provider = Provider::start();
@@ -139,20 +162,12 @@ async fn standard_code_flow_with_pkce_against_oidc_provider() {
     let cb = parse_callback(&callback, &login.state, Some(&provider.issuer)).unwrap();
     assert_eq!(cb.iss.as_deref(), Some(provider.issuer.as_str()));
 
-    let client = ClientCredentials {
-        client_id: CLIENT_ID.into(),
-        client_secret: Secret::new(CLIENT_SECRET),
-        method: TokenAuthMethod::ClientSecretBasic,
-    };
-    let request = token_request(
+    let request = exchange(
         &endpoints.token_endpoint,
-        &client,
+        CLIENT_SECRET,
         &cb.code,
-        REDIRECT,
         login.code_verifier.as_ref(),
-        &SystemHeaders::default(),
-    )
-    .unwrap();
+    );
     let tokens = process_token_response(&send(&http, &request).await).unwrap();
 
     let jwt = UnverifiedJwt::parse(&tokens.id_token).unwrap();
@@ -233,21 +248,13 @@ async fn cancel_and_wrong_secret_against_oidc_provider() {
         Some(&provider.issuer),
     )
     .unwrap();
-    let client = ClientCredentials {
-        client_id: CLIENT_ID.into(),
-        client_secret: Secret::new("wrong"),
-        method: TokenAuthMethod::ClientSecretBasic,
-    };
     let endpoints = metadata.endpoints(&issuer).unwrap();
-    let request = token_request(
+    let request = exchange(
         &endpoints.token_endpoint,
-        &client,
+        "wrong",
         &cb.code,
-        REDIRECT,
         login.code_verifier.as_ref(),
-        &SystemHeaders::default(),
-    )
-    .unwrap();
+    );
     let e = process_token_response(&send(&http, &request).await).unwrap_err();
     assert_eq!(e.code(), ErrorCode::TokenInvalidClient);
 }
