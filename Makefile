@@ -3,7 +3,10 @@
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
-export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# Tools installed by `cargo install` live in $CARGO_HOME/bin (~/.cargo/bin only when
+# CARGO_HOME is unset): that folder, then whatever PATH already has. Never ~/.cargo itself.
+CARGO_BIN := $(if $(CARGO_HOME),$(CARGO_HOME),$(HOME)/.cargo)/bin
+export PATH := $(CURDIR)/node_modules/.bin:$(CARGO_BIN):$(PATH)
 
 # Chromium for wasm-bindgen-test (cargo test --target wasm32 runs in it).
 export CHROMEDRIVER ?= /usr/bin/chromedriver
@@ -33,7 +36,8 @@ pkg: setup
 ## binaryen's wasm-opt and wrangler's esbuild: without them it downloads its own from
 ## GitHub and fails offline (shared/toolchain.md). worker-build keeps the wasm name section
 ## (wasm-opt --debuginfo, for stack traces): ~20% of the gzipped module, stripped here.
-WORKER_TOOLS := WASM_BINDGEN_BIN=$(HOME)/.cargo/bin/wasm-bindgen \
+## The tools are resolved on PATH when the recipe runs (after setup installed them).
+WORKER_TOOLS := WASM_BINDGEN_BIN="$$(command -v wasm-bindgen)" \
 	WASM_OPT_BIN=$(CURDIR)/node_modules/.bin/wasm-opt \
 	ESBUILD_BIN=$(CURDIR)/node_modules/.bin/esbuild
 WASM_FEATURES := --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \

@@ -9,7 +9,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '[setup] %s\n' "$*"; }
-export PATH="$HOME/.cargo/bin:$PATH"
+# `cargo install` puts binaries in $CARGO_HOME/bin, which is ~/.cargo/bin only when
+# CARGO_HOME is unset (the official Rust image uses /usr/local/cargo): use that folder,
+# never a hard-coded ~/.cargo (shared/toolchain.md).
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+export PATH="$CARGO_BIN:$PATH"
+if ! command -v cargo >/dev/null; then
+  echo "setup: cargo is not on PATH nor in $CARGO_BIN: install Rust with rustup first" >&2
+  exit 1
+fi
+if ! command -v rustup >/dev/null; then
+  echo "setup: rustup is not on PATH: it is needed to add the wasm32-unknown-unknown target" >&2
+  exit 1
+fi
 
 # Versions we pin. wasm-bindgen's must equal the one in Cargo.lock.
 WASM_PACK_VERSION=0.15.1
@@ -36,6 +48,13 @@ if [ "$(worker-build --version 2>/dev/null)" != "$WORKER_BUILD_VERSION" ]; then
   log "installing worker-build $WORKER_BUILD_VERSION (a few minutes, once)"
   cargo install worker-build --locked --version "=$WORKER_BUILD_VERSION"
 fi
+
+# What was just installed must be what PATH finds (an older copy earlier on PATH would
+# shadow it, and the build would use that one).
+[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$WASM_BINDGEN_VERSION" ] ||
+  { echo "setup: wasm-bindgen on PATH ($(command -v wasm-bindgen || echo none)) is not $WASM_BINDGEN_VERSION" >&2; exit 1; }
+[ "$(worker-build --version 2>/dev/null)" = "$WORKER_BUILD_VERSION" ] ||
+  { echo "setup: worker-build on PATH ($(command -v worker-build || echo none)) is not $WORKER_BUILD_VERSION" >&2; exit 1; }
 
 # npm devDependencies (binaryen's wasm-opt, wrangler with workerd and esbuild, miniflare,
 # playwright-core, typescript, ...), again whenever package-lock.json changed.

@@ -107,7 +107,24 @@ pub fn parse_callback(
     expected_state: &str,
     expected_issuer: Option<&str>,
 ) -> Result<Callback> {
+    check_callback(input, expected_state, expected_issuer, false)
+}
+
+/// [`parse_callback`], and with `iss_required` a callback without `iss` is refused
+/// (RFC 9207 2.4: the provider advertises `authorization_response_iss_parameter_supported`).
+pub fn check_callback(
+    input: &str,
+    expected_state: &str,
+    expected_issuer: Option<&str>,
+    iss_required: bool,
+) -> Result<Callback> {
     let params = read_callback_params(input)?;
+    if iss_required && params.iss.is_none() {
+        return Err(Error::new(
+            ErrorCode::IssuerMissing,
+            "the callback has no iss, and the provider says it always sends one (RFC 9207)",
+        ));
+    }
     if let (Some(iss), Some(expected)) = (&params.iss, expected_issuer) {
         if iss.as_bytes() != expected.as_bytes() {
             return Err(Error::new(
@@ -263,6 +280,20 @@ mod tests {
         );
         // Absent iss is accepted: Vipps does not send it today.
         assert!(parse_callback(&format!("code=abc&state={STATE}"), STATE, Some(iss)).is_ok());
+        // ... unless the provider advertises that it always sends it (RFC 9207 2.4),
+        // error callbacks included.
+        for absent in [
+            format!("code=abc&state={STATE}"),
+            format!("error=access_denied&state={STATE}"),
+        ] {
+            assert_eq!(
+                check_callback(&absent, STATE, Some(iss), true)
+                    .unwrap_err()
+                    .code(),
+                ErrorCode::IssuerMissing
+            );
+        }
+        assert!(check_callback(&ok, STATE, Some(iss), true).is_ok());
     }
 
     #[test]

@@ -7,10 +7,10 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::issuer::{Endpoints, Issuer};
 use crate::uri::is_secure_http_url;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The fields of the discovery document this library uses.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct ProviderMetadata {
     pub issuer: String,
     pub authorization_endpoint: String,

@@ -140,6 +140,8 @@ error_codes! {
     StateMismatch => "state_mismatch", Some("The callback's state is not the one this login started with: the login was started elsewhere, already completed, or forged. Start the login again.");
     /// RFC 9207: the callback's iss differs from the expected issuer.
     IssuerMismatch => "issuer_mismatch", Some("The callback came from another issuer than the one this login started with (RFC 9207 mix-up defence). Check the environment (test vs production).");
+    /// RFC 9207: the provider says it sends `iss` with every callback, and this one has none.
+    IssuerMissing => "issuer_missing", Some("The provider advertises authorization_response_iss_parameter_supported (RFC 9207), so every callback must carry iss. Pass the full callback URL as the provider sent it.");
 
     // Errors Vipps sends back to the redirect URI.
     /// The user cancelled or declined.
@@ -216,6 +218,8 @@ error_codes! {
     IdTokenSubMissing => "id_token_sub_missing", None;
     /// acr differs from the requested acr_values.
     IdTokenAcrMismatch => "id_token_acr_mismatch", Some("acr_values=urn:vipps:acr:app_auth was requested but the id_token's acr does not confirm it.");
+    /// The id_token's `msn` is not the partner's merchant serial number sent to authorize.
+    IdTokenMsnMismatch => "id_token_msn_mismatch", Some("The id_token was issued for another merchant serial number than VIPPS_MSN (partners: check the msn of the sales unit).");
     /// The JWKS document is not valid.
     JwksInvalid => "jwks_invalid", None;
     /// The JWKS could not be fetched.
@@ -232,6 +236,15 @@ error_codes! {
     // The login transaction and the session.
     /// No transaction for this state: unknown, expired or already used.
     TransactionNotFound => "transaction_not_found", Some("This login is unknown, took longer than 15 minutes, or was already completed. Start the login again.");
+    /// The callback arrived without the browser-binding cookie set when this login
+    /// started (RFC 9700 4.7): another browser, or cookies blocked.
+    BrowserBindingMissing => "browser_binding_missing", Some("Finish the login in the browser that started it: the login is bound to that browser by a cookie (RFC 9700 4.7), so a copied callback URL is refused. If this is that browser, allow cookies for this site and start again. For Vipps' automatic return to another browser, start the login with requestedFlow=automatic_return_from_vipps_app.");
+    /// The callback's browser-binding cookie belongs to another login.
+    BrowserBindingMismatch => "browser_binding_mismatch", Some("This browser did not start this login (its binding cookie is another one): start the login again here. A copied callback URL never completes a login in another browser.");
+    /// A login finished in another browser was not confirmed here (or took too long).
+    ConfirmationRequired => "confirmation_required", Some("The login came back to another browser than the one that started it (Vipps' automatic return): confirm it on the page that names the user, within 5 minutes, in the same browser.");
+    /// A per-login option the Worker's settings do not allow.
+    OptionNotAllowed => "option_not_allowed", Some("The Worker takes a per-login option only when a setting allows it: VIPPS_ALLOWED_MARKETS, VIPPS_ALLOWED_FLOWS, VIPPS_ALLOW_FINAL_REDIRECT_IS_APP, VIPPS_ALLOWED_ACR_VALUES; scope must be a subset of VIPPS_SCOPES. See the README's configuration table.");
     /// The session cookie is missing, tampered with or expired.
     SessionInvalid => "session_invalid", Some("Log in again.");
     /// A Worker setting is missing or malformed.

@@ -18,8 +18,12 @@ pub struct IdTokenExpectations<'a> {
     pub client_id: &'a str,
     /// The nonce sent with the authorization request.
     pub nonce: &'a str,
-    /// The `acr_values` requested, when any (Vipps: `urn:vipps:acr:app_auth`).
+    /// The `acr_values` requested, when any (Vipps: `urn:vipps:acr:app_auth`): space
+    /// separated, the id_token's `acr` must be one of them.
     pub acr: Option<&'a str>,
+    /// A partner's merchant serial number sent to authorize: the id_token's `msn` must
+    /// equal it (Vipps: "partners should check it").
+    pub msn: Option<&'a str>,
     pub leeway_secs: u64,
 }
 
@@ -139,13 +143,27 @@ pub fn validate_id_token_claims(
         ));
     }
 
-    // Step 12: acr, when it was requested.
+    // Step 12: acr, when it was requested: one of the values asked for.
     let acr = str_claim(c, "acr").map(str::to_string);
     if let Some(wanted) = expected.acr {
-        if acr.as_deref() != Some(wanted) {
+        let granted = acr
+            .as_deref()
+            .is_some_and(|a| wanted.split(' ').any(|w| !w.is_empty() && w == a));
+        if !granted {
             return Err(fail(
                 ErrorCode::IdTokenAcrMismatch,
                 format!("acr \"{wanted}\" was requested; the id_token has {acr:?}"),
+            ));
+        }
+    }
+
+    // Vipps partners: the id_token names the merchant serial number it was issued for.
+    let msn = str_claim(c, "msn").map(str::to_string);
+    if let Some(wanted) = expected.msn {
+        if msn.as_deref() != Some(wanted) {
+            return Err(fail(
+                ErrorCode::IdTokenMsnMismatch,
+                format!("msn \"{wanted}\" was sent to authorize; the id_token has {msn:?}"),
             ));
         }
     }
@@ -168,7 +186,7 @@ pub fn validate_id_token_claims(
         auth_time: c.get("auth_time").and_then(Value::as_u64),
         sid: str_claim(c, "sid").map(str::to_string),
         acr,
-        msn: str_claim(c, "msn").map(str::to_string),
+        msn,
     })
 }
 
@@ -206,6 +224,7 @@ mod tests {
             client_id: "client-1",
             nonce: "nonce-1",
             acr: None,
+            msn: None,
             leeway_secs: DEFAULT_LEEWAY_SECS,
         }
     }
@@ -350,5 +369,45 @@ mod tests {
                 .as_deref(),
             Some("urn:vipps:acr:app_auth")
         );
+    }
+
+    #[test]
+    fn msn_checked_for_partners() {
+        let e = IdTokenExpectations {
+            msn: Some("123456"),
+            ..expect()
+        };
+        let mut c = vipps_claims();
+        assert_eq!(
+            validate_id_token_claims(&jwt(c.clone()), &e, NOW)
+                .unwrap_err()
+                .code(),
+            ErrorCode::IdTokenMsnMismatch
+        );
+        c["msn"] = json!("654321");
+        assert_eq!(
+            validate_id_token_claims(&jwt(c.clone()), &e, NOW)
+                .unwrap_err()
+                .code(),
+            ErrorCode::IdTokenMsnMismatch
+        );
+        c["msn"] = json!("123456");
+        let claims = validate_id_token_claims(&jwt(c.clone()), &e, NOW).unwrap();
+        assert_eq!(claims.msn.as_deref(), Some("123456"));
+        // Without an expectation the claim is reported, not checked.
+        assert!(validate_id_token_claims(&jwt(c), &expect(), NOW).is_ok());
+    }
+
+    #[test]
+    fn acr_may_be_any_of_the_requested_values() {
+        let e = IdTokenExpectations {
+            acr: Some("urn:a urn:vipps:acr:app_auth"),
+            ..expect()
+        };
+        let mut c = vipps_claims();
+        c["acr"] = json!("urn:vipps:acr:app_auth");
+        assert!(validate_id_token_claims(&jwt(c.clone()), &e, NOW).is_ok());
+        c["acr"] = json!("urn:vipps:acr:app");
+        assert!(validate_id_token_claims(&jwt(c), &e, NOW).is_err());
     }
 }

@@ -9,7 +9,10 @@
 extern crate alloc;
 
 pub mod authorize;
+pub mod begin;
+pub mod binding;
 pub mod callback;
+pub mod completion;
 pub mod discovery;
 pub mod error;
 pub mod http;
@@ -18,6 +21,7 @@ pub mod issuer;
 pub mod jose;
 pub mod jwks;
 pub mod login;
+pub mod machine;
 pub mod random;
 pub mod redirect_uri;
 pub mod return_to;

@@ -141,7 +141,11 @@ pub fn clear_cookie(secure: bool) -> String {
 
 /// The session cookie's value in a `Cookie` request header.
 pub fn read_cookie(cookie_header: &str, secure: bool) -> Option<&str> {
-    let name = cookie_name(secure);
+    cookie_value(cookie_header, cookie_name(secure))
+}
+
+/// The first value of cookie `name` in a `Cookie` request header (RFC 6265 5.4).
+pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
     cookie_header
         .split(';')
         .filter_map(|pair| pair.trim().split_once('='))

@@ -12,6 +12,8 @@ use crate::sub;
 const OTHER_ISSUER: &str = "https://evil.example/access-management-1.0/access/";
 const OTHER_AUDIENCE: &str = "someone-else";
 const WRONG_NONCE: &str = "emulator-wrong-nonce";
+const OTHER_ACR: &str = "urn:vipps:acr:other";
+const OTHER_MSN: &str = "999999";
 
 /// at_hash: base64url of the left half of SHA-256(access_token) (OIDC Core 3.1.3.6).
 pub fn at_hash(access_token: &str) -> String {
@@ -123,7 +125,12 @@ fn claims(app: &App, grant: &CodeGrant, access_token: &str, faults: &Faults) -> 
     c.insert("rat".into(), json!(grant.auth.requested_at));
     c.insert("sid".into(), json!(grant.sid));
     if let Some(acr) = &grant.auth.acr {
-        c.insert("acr".into(), json!(acr));
+        if !faults.missing_acr {
+            c.insert(
+                "acr".into(),
+                json!(if faults.wrong_acr { OTHER_ACR } else { acr }),
+            );
+        }
     }
     // Partners' tokens name the merchant (vipps-login-api.md: partners should check it).
     if let Some(msn) = app
@@ -131,7 +138,10 @@ fn claims(app: &App, grant: &CodeGrant, access_token: &str, faults: &Faults) -> 
         .sales_unit_by_client_id(client_id)
         .and_then(|unit| unit.msn.as_deref())
     {
-        c.insert("msn".into(), json!(msn));
+        c.insert(
+            "msn".into(),
+            json!(if faults.wrong_msn { OTHER_MSN } else { msn }),
+        );
     }
     Value::Object(c)
 }

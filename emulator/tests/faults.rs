@@ -136,6 +136,86 @@ async fn missing_sub_has_no_sub_claim() {
     assert!(c.get("iss").is_some());
 }
 
+const APP_AUTH: &str = "urn:vipps:acr:app_auth";
+
+/// With `fault` on, ola logs in at demo-client sending `acr_values`; the claims, with
+/// the signature checked.
+async fn acr_claims_with(fault: Value) -> Value {
+    let emu = Emu::shipped().await;
+    emu.set_faults(fault.clone()).await;
+    let mut params = emu.auth_params("demo-client");
+    set(&mut params, "acr_values", APP_AUTH);
+    let login = emu.login_with("ola", params).await;
+    let jwt = emu.exchange(&login).await.jwt();
+    verify_by_kid(&emu.jwks().await, &jwt)
+        .unwrap_or_else(|e| panic!("{fault}: the signature stays valid: {e}"));
+    jwt.claims
+}
+
+#[tokio::test]
+async fn acr_is_the_requested_value_without_a_fault() {
+    let c = acr_claims_with(json!({})).await;
+    assert_eq!(c["acr"], APP_AUTH, "{c}");
+}
+
+#[tokio::test]
+async fn wrong_acr_is_another_value() {
+    let c = acr_claims_with(json!({"wrong_acr": true})).await;
+    assert_eq!(c["acr"], "urn:vipps:acr:other", "{c}");
+    assert!(c.get("nonce").is_some() && c.get("sub").is_some());
+}
+
+#[tokio::test]
+async fn missing_acr_has_no_acr_claim_though_acr_values_was_sent() {
+    let c = acr_claims_with(json!({"missing_acr": true})).await;
+    assert!(c.get("acr").is_none(), "{c}");
+}
+
+#[tokio::test]
+async fn acr_faults_add_no_acr_when_none_was_requested() {
+    for fault in [json!({"wrong_acr": true}), json!({"missing_acr": true})] {
+        let (_, _, _, c) = claims_with(fault.clone()).await;
+        assert!(c.get("acr").is_none(), "{fault}: {c}");
+    }
+}
+
+/// ola logs in at the shipped partner unit by its msn, with `fault` on.
+async fn partner_claims_with(fault: Value) -> (Unit, Value) {
+    let emu = Emu::shipped().await;
+    emu.set_faults(fault.clone()).await;
+    let unit = emu
+        .units
+        .iter()
+        .find(|u| u.msn.is_some())
+        .expect("a shipped partner unit with msn")
+        .clone();
+    let mut params = emu.auth_params(&unit.client_id);
+    remove(&mut params, "client_id");
+    set(&mut params, "msn", unit.msn.as_deref().unwrap());
+    let mut login = emu.login_with("ola", params).await;
+    login.client_id = unit.client_id.clone();
+    let jwt = emu.exchange(&login).await.jwt();
+    verify_by_kid(&emu.jwks().await, &jwt)
+        .unwrap_or_else(|e| panic!("{fault}: the signature stays valid: {e}"));
+    (unit, jwt.claims)
+}
+
+#[tokio::test]
+async fn wrong_msn_is_another_merchant_serial_number() {
+    let (unit, c) = partner_claims_with(json!({})).await;
+    assert_eq!(c["msn"].as_str(), unit.msn.as_deref());
+    let (unit, c) = partner_claims_with(json!({"wrong_msn": true})).await;
+    assert_eq!(c["msn"], "999999", "{c}");
+    assert_ne!(c["msn"].as_str(), unit.msn.as_deref());
+    assert_eq!(c["aud"], json!([unit.client_id]));
+}
+
+#[tokio::test]
+async fn wrong_msn_adds_no_msn_for_a_unit_without_one() {
+    let (_, _, _, c) = claims_with(json!({"wrong_msn": true})).await;
+    assert!(c.get("msn").is_none(), "{c}");
+}
+
 #[tokio::test]
 async fn userinfo_sub_mismatch() {
     let (emu, _, tokens, c) = claims_with(json!({"userinfo_sub_mismatch": true})).await;

@@ -7,12 +7,14 @@
 //! Pure: [`Config::from_lookup`] takes a lookup function, so the rules are tested
 //! natively without a Worker runtime.
 
+use crate::authorize::Market;
+use crate::begin::OptionPolicy;
 use crate::error::Error;
 use crate::id_token::DEFAULT_LEEWAY_SECS;
 use crate::issuer::{Environment, Issuer};
 use crate::redirect_uri::check_redirect_uri_rules;
 use crate::scope::Scopes;
-use crate::token::{Secret, SystemHeaders, TokenAuthMethod};
+use crate::token::{ClientCredentials, Secret, SystemHeaders, TokenAuthMethod};
 use std::fmt;
 
 /// The names of the settings, as wrangler.toml and `.dev.vars` spell them.
@@ -28,6 +30,14 @@ pub const VIPPS_HTTP_TIMEOUT_MS: &str = "VIPPS_HTTP_TIMEOUT_MS";
 pub const VIPPS_CLOCK_LEEWAY_SECS: &str = "VIPPS_CLOCK_LEEWAY_SECS";
 pub const VIPPS_SYSTEM_NAME: &str = "VIPPS_SYSTEM_NAME";
 pub const VIPPS_SYSTEM_VERSION: &str = "VIPPS_SYSTEM_VERSION";
+pub const VIPPS_MSN: &str = "VIPPS_MSN";
+pub const VIPPS_ALLOWED_MARKETS: &str = "VIPPS_ALLOWED_MARKETS";
+pub const VIPPS_ALLOWED_FLOWS: &str = "VIPPS_ALLOWED_FLOWS";
+pub const VIPPS_ALLOW_FINAL_REDIRECT_IS_APP: &str = "VIPPS_ALLOW_FINAL_REDIRECT_IS_APP";
+pub const VIPPS_ALLOWED_ACR_VALUES: &str = "VIPPS_ALLOWED_ACR_VALUES";
+/// The `requested_flow` values the Worker's browser routes can complete. The app flows
+/// (`app_to_app`, `app_to_app_v2`) come back to an app, not to these routes.
+pub const WORKER_FLOWS: &[&str] = &["automatic_return_from_vipps_app"];
 /// Largest clock skew accepted for id_token `exp`/`iat`.
 pub const MAX_CLOCK_LEEWAY_SECS: u64 = 600;
 pub const VIPPS_CLIENT_SECRET: &str = "VIPPS_CLIENT_SECRET";
@@ -109,6 +119,13 @@ pub struct Config {
     pub clock_leeway_secs: u64,
     /// `Vipps-System-*` headers for the token request (mandatory for platforms).
     pub system_headers: SystemHeaders,
+    /// A partner's merchant serial number: sent instead of `client_id` to authorize,
+    /// and the id_token's `msn` must equal it.
+    pub msn: Option<String>,
+    /// The per-login options the routes accept.
+    pub policy: OptionPolicy,
+    /// Client authentication for the token request (client_id and the secret).
+    pub credentials: ClientCredentials,
     pub client_secret: Secret,
     pub session_secret: Secret,
 }
@@ -243,6 +260,21 @@ impl Config {
             ));
         }
 
+        let msn = match optional(VIPPS_MSN) {
+            None => None,
+            Some(msn) => {
+                let msn = msn.trim().to_string();
+                if msn.is_empty() || msn.len() > 16 || !msn.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(ConfigError::new(
+                        VIPPS_MSN,
+                        "VIPPS_MSN must be the merchant serial number: digits only",
+                    ));
+                }
+                Some(msn)
+            }
+        };
+        let policy = parse_policy(&optional)?;
+
         let client_secret = Secret::new(required(VIPPS_CLIENT_SECRET)?);
         let session_secret = Secret::new(required(SESSION_SECRET)?);
         if session_secret.expose().len() < SESSION_SECRET_MIN_LEN {
@@ -254,7 +286,15 @@ impl Config {
             ));
         }
 
+        let credentials = ClientCredentials {
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+            method: token_auth_method,
+        };
         Ok(Config {
+            msn,
+            policy,
+            credentials,
             environment,
             issuer,
             client_id,
@@ -294,6 +334,63 @@ impl Config {
             Environment::Custom(_) => "custom",
         }
     }
+}
+
+/// Items of a list setting: separated by commas and/or spaces.
+fn list_items(list: &str) -> impl Iterator<Item = &str> {
+    list.split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// The per-login option settings; each unset allows nothing.
+fn parse_policy(optional: &impl Fn(&str) -> Option<String>) -> Result<OptionPolicy, ConfigError> {
+    let mut policy = OptionPolicy::default();
+    if let Some(list) = optional(VIPPS_ALLOWED_MARKETS) {
+        for item in list_items(&list) {
+            let market = Market::parse(item)
+                .map_err(|e| ConfigError::from_core(VIPPS_ALLOWED_MARKETS, &e))?;
+            policy.markets.push(market);
+        }
+    }
+    if let Some(list) = optional(VIPPS_ALLOWED_FLOWS) {
+        for item in list_items(&list) {
+            if !WORKER_FLOWS.contains(&item) {
+                return Err(ConfigError::new(
+                    VIPPS_ALLOWED_FLOWS,
+                    format!(
+                        "VIPPS_ALLOWED_FLOWS: \"{item}\" is not a flow the Worker's browser routes complete (only {})",
+                        WORKER_FLOWS.join(", ")
+                    ),
+                ));
+            }
+            policy.flows.push(item.to_string());
+        }
+    }
+    if let Some(value) = optional(VIPPS_ALLOW_FINAL_REDIRECT_IS_APP) {
+        policy.final_redirect_is_app = match value.trim() {
+            "true" => true,
+            "false" => false,
+            other => {
+                return Err(ConfigError::new(
+                    VIPPS_ALLOW_FINAL_REDIRECT_IS_APP,
+                    format!("VIPPS_ALLOW_FINAL_REDIRECT_IS_APP must be \"true\" or \"false\", not \"{other}\""),
+                ))
+            }
+        };
+    }
+    if let Some(list) = optional(VIPPS_ALLOWED_ACR_VALUES) {
+        for item in list_items(&list) {
+            if !item.bytes().all(|b| b.is_ascii_graphic()) || item.len() > 128 {
+                return Err(ConfigError::new(
+                    VIPPS_ALLOWED_ACR_VALUES,
+                    format!("VIPPS_ALLOWED_ACR_VALUES: \"{item}\" is not an acr value (e.g. urn:vipps:acr:app_auth)"),
+                ));
+            }
+            policy.acr_values.push(item.to_string());
+        }
+    }
+    Ok(policy)
 }
 
 /// `ALLOWED_ORIGINS`: comma separated exact origins, `https://host[:port]`, or `http` on
@@ -445,6 +542,11 @@ mod tests {
             (VIPPS_CLOCK_LEEWAY_SECS, "-1"),
             (VIPPS_CLOCK_LEEWAY_SECS, "601"),
             (VIPPS_SYSTEM_NAME, "a-system-name-longer-than-thirty-chars"),
+            (VIPPS_MSN, "12a"),
+            (VIPPS_ALLOWED_MARKETS, "NO,XX"),
+            (VIPPS_ALLOWED_FLOWS, "app_to_app_v2"),
+            (VIPPS_ALLOW_FINAL_REDIRECT_IS_APP, "yes"),
+            (VIPPS_ALLOWED_ACR_VALUES, "urn:a\u{7f}"),
         ] {
             let mut v = base();
             v.insert(name, value.into());
@@ -546,6 +648,32 @@ mod tests {
         v.insert(VIPPS_ISSUER, "http://localhost:3000".into());
         v.insert(VIPPS_SCOPES, "openid profile".into());
         assert!(load(&v).unwrap().allow_non_vipps_scopes);
+    }
+
+    #[test]
+    fn per_login_options_are_allowed_by_settings_and_nothing_by_default() {
+        let c = load(&base()).unwrap();
+        assert_eq!(c.policy, OptionPolicy::default());
+        assert_eq!(c.msn, None);
+        let mut v = base();
+        v.insert(VIPPS_ALLOWED_MARKETS, "NO, SE DK,FI".into());
+        v.insert(
+            VIPPS_ALLOWED_FLOWS,
+            "automatic_return_from_vipps_app".into(),
+        );
+        v.insert(VIPPS_ALLOW_FINAL_REDIRECT_IS_APP, "true".into());
+        v.insert(VIPPS_ALLOWED_ACR_VALUES, "urn:vipps:acr:app_auth".into());
+        v.insert(VIPPS_MSN, " 123456 ".into());
+        let c = load(&v).unwrap();
+        assert_eq!(
+            c.policy.markets,
+            [Market::No, Market::Se, Market::Dk, Market::Fi]
+        );
+        assert_eq!(c.policy.flows, ["automatic_return_from_vipps_app"]);
+        assert!(c.policy.final_redirect_is_app);
+        assert_eq!(c.policy.acr_values, ["urn:vipps:acr:app_auth"]);
+        assert_eq!(c.msn.as_deref(), Some("123456"));
+        assert_eq!(c.credentials.client_id, "demo-client");
     }
 
     #[test]

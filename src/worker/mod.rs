@@ -2,9 +2,11 @@
 //!
 //! It finishes Vipps logins where the client secret lives: the browser never sees the
 //! secret or Vipps' tokens and never calls Vipps' APIs (they have no CORS). The
-//! protocol is the core's; this module only routes, moves bytes ([`upstream`]), reads
-//! settings ([`config`]) and keeps the login transactions in Durable Objects
-//! ([`transactions`]); [`complete`] sequences the callback's steps.
+//! protocol is the core's machines ([`crate::begin`], [`crate::completion`]); this
+//! module only routes, moves bytes ([`upstream`]), reads settings ([`config`]) and keeps
+//! the login transactions in Durable Objects ([`transactions`]). One file per route
+//! group: [`authorize`] (starting), [`callback`] (the way back, confirmation),
+//! [`session`]; [`respond`] words the answers.
 //!
 //! Rules of the house: no `unwrap()`/`expect()` on anything from outside (a panic is
 //! `RuntimeError: unreachable` and fails every request in flight in the isolate); no
@@ -12,49 +14,26 @@
 //! IDNA tables cost ~70 KB gzip); one JSON log line per request, without query strings,
 //! codes, states, tokens, cookies or secrets.
 
+pub mod authorize;
+pub mod callback;
 pub mod complete;
 pub mod config;
+pub mod respond;
+pub mod session;
 pub mod transactions;
 pub mod upstream;
 
-use crate::error::{Error, ErrorCode};
-use crate::login::{create_login, LoginOptions, ScopeInput};
-use crate::session::{clear_cookie, open, read_cookie, set_cookie};
-use crate::transaction::{CompletedLogin, FrontEndLogin, LoginTransaction};
 use config::{Config, ConfigError};
-use serde::Deserialize;
+use respond::{config_invalid, error_json, internal_error, json_response, Answer};
 use serde_json::json;
-use transactions::{now_secs, PutOutcome, TransactionStore};
 use worker::{console_log, event, Context, Env, Headers, Method, Request, Response};
 
 pub use transactions::LoginTransactions;
 
-/// Largest JSON body accepted on `POST /api/*`.
+/// Largest body accepted on a `POST`.
 const MAX_BODY_BYTES: usize = 16 * 1024;
 /// How long a browser may cache a CORS preflight.
 const PREFLIGHT_MAX_AGE_SECS: &str = "600";
-
-/// A response and, for the log line, the error code it carries.
-struct Answer {
-    response: Response,
-    error: Option<&'static str>,
-}
-
-impl Answer {
-    fn ok(response: Response) -> worker::Result<Answer> {
-        Ok(Answer {
-            response,
-            error: None,
-        })
-    }
-
-    fn failed(response: Response, code: &'static str) -> worker::Result<Answer> {
-        Ok(Answer {
-            response,
-            error: Some(code),
-        })
-    }
-}
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -78,24 +57,32 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     Ok(answer.response)
 }
 
-/// The routes of issue 4.
+/// The methods a path takes.
+fn methods_of(path: &str) -> Option<&'static [Method]> {
+    Some(match path {
+        "/api/config" | "/login" | "/api/session" => &[Method::Get],
+        // GET: the way back from Vipps; POST: the confirmation page's form.
+        "/callback" => &[Method::Get, Method::Post],
+        "/api/login" | "/api/callback" | "/api/confirm" | "/api/logout" => &[Method::Post],
+        _ => return None,
+    })
+}
+
+/// The routes.
 async fn route(mut req: Request, env: &Env, path: &str) -> worker::Result<Answer> {
     let method = req.method();
-    let allowed = match path {
-        "/api/config" | "/login" | "/callback" | "/api/session" => Method::Get,
-        "/api/login" | "/api/callback" | "/api/logout" => Method::Post,
-        _ => {
-            return Answer::failed(
-                error_json(404, json!({ "error": "not_found" }))?,
-                "not_found",
-            )
-        }
+    let Some(allowed) = methods_of(path) else {
+        return Answer::failed(
+            error_json(404, json!({ "error": "not_found" }))?,
+            "not_found",
+        );
     };
     let api = path.starts_with("/api/");
     let preflight = api && method == Method::Options;
-    if method != allowed && !preflight {
+    if !allowed.contains(&method) && !preflight {
+        let names: Vec<&str> = allowed.iter().map(|m| m.as_ref()).collect();
         let mut response = error_json(405, json!({ "error": "method_not_allowed" }))?;
-        response.headers_mut().set("allow", allowed.as_ref())?;
+        response.headers_mut().set("allow", &names.join(", "))?;
         return Answer::failed(response, "method_not_allowed");
     }
     let config = match load_config(env) {
@@ -116,16 +103,16 @@ async fn route(mut req: Request, env: &Env, path: &str) -> worker::Result<Answer
         return Ok(answer);
     }
     let mut answer = if method == Method::Post {
-        match refuse_post(&req, &config, origin.as_deref())? {
+        match refuse_post(&req, &config, path, origin.as_deref())? {
             Some(refused) => refused,
             None => post_route(&mut req, env, &config, path).await?,
         }
     } else {
         match path {
             "/api/config" => Answer::ok(public_config(&config)?)?,
-            "/login" => login(&req, env, &config).await?,
-            "/callback" => callback(&req, env, &config).await?,
-            _ => session(&req, &config)?,
+            "/login" => authorize::login(&req, env, &config).await?,
+            "/callback" => callback::callback(&req, env, &config).await?,
+            _ => session::session(&req, &config)?,
         }
     };
     if api {
@@ -141,52 +128,68 @@ async fn post_route(
     path: &str,
 ) -> worker::Result<Answer> {
     if path == "/api/logout" {
-        return logout(config);
+        return session::logout(config);
     }
     let body = match read_body(req).await? {
         Ok(body) => body,
         Err(answer) => return Ok(answer),
     };
     match path {
-        "/api/login" => api_login(&body, env, config).await,
-        _ => api_callback(&body, env, config).await,
+        "/api/login" => authorize::api_login(req, &body, env, config).await,
+        "/api/callback" => callback::api_callback(req, &body, env, config).await,
+        "/api/confirm" => callback::api_confirm(req, &body, env, config).await,
+        _ => callback::confirm_form(req, &body, env, config).await,
     }
 }
 
-/// CSRF defence for `POST /api/*`: the body must be JSON, which a cross-site form cannot
-/// send and which makes browsers ask first (a CORS preflight) on other origins; and an
-/// `Origin` that is neither this Worker's nor an allowed one is refused outright.
+/// CSRF defence for every `POST`. `/api/*`: the body must be JSON, which a cross-site
+/// form cannot send and which makes browsers ask first (a CORS preflight) on other
+/// origins; an `Origin` that is neither this Worker's nor an allowed one is refused.
+/// `POST /callback` (the confirmation page's form): a form body, and an `Origin` that is
+/// this Worker's own, always (browsers send it with every form POST).
 fn refuse_post(
     req: &Request,
     config: &Config,
+    path: &str,
     origin: Option<&str>,
 ) -> worker::Result<Option<Answer>> {
     let content_type = req.headers().get("content-type")?.unwrap_or_default();
     let media_type = content_type.split(';').next().unwrap_or("").trim();
-    if !media_type.eq_ignore_ascii_case("application/json") {
-        let body = json!({
-            "error": "unsupported_media_type",
-            "message": "POST /api/* takes a JSON body: send Content-Type: application/json",
-        });
+    let form = path == "/callback";
+    let (wanted, what) = if form {
+        (
+            "application/x-www-form-urlencoded",
+            "POST /callback takes the confirmation form: Content-Type: application/x-www-form-urlencoded",
+        )
+    } else {
+        (
+            "application/json",
+            "POST /api/* takes a JSON body: send Content-Type: application/json",
+        )
+    };
+    if !media_type.eq_ignore_ascii_case(wanted) {
+        let body = json!({ "error": "unsupported_media_type", "message": what });
         return Ok(Some(Answer {
             response: error_json(415, body)?,
             error: Some("unsupported_media_type"),
         }));
     }
-    if let Some(origin) = origin {
-        let url = req.inner().url();
-        let own = origin_of(&url);
-        let allowed = config.allowed_origins.iter().any(|a| a == origin);
-        if !allowed && own != Some(origin) {
-            let body = json!({
-                "error": "origin_not_allowed",
-                "message": "this origin is not in ALLOWED_ORIGINS",
-            });
-            return Ok(Some(Answer {
-                response: error_json(403, body)?,
-                error: Some("origin_not_allowed"),
-            }));
-        }
+    let url = req.inner().url();
+    let own = origin_of(&url);
+    let allowed = match origin {
+        Some(origin) if form => own == Some(origin),
+        Some(origin) => own == Some(origin) || config.allowed_origins.iter().any(|a| a == origin),
+        None => !form,
+    };
+    if !allowed {
+        let body = json!({
+            "error": "origin_not_allowed",
+            "message": if form { "the confirmation must come from this site's own page" } else { "this origin is not in ALLOWED_ORIGINS" },
+        });
+        return Ok(Some(Answer {
+            response: error_json(403, body)?,
+            error: Some("origin_not_allowed"),
+        }));
     }
     Ok(None)
 }
@@ -199,7 +202,7 @@ fn origin_of(url: &str) -> Option<&str> {
     Some(&url[..scheme_end + end])
 }
 
-/// The JSON body of a POST, at most [`MAX_BODY_BYTES`].
+/// The body of a POST, at most [`MAX_BODY_BYTES`].
 async fn read_body(req: &mut Request) -> worker::Result<Result<String, Answer>> {
     let too_large = || -> worker::Result<Result<String, Answer>> {
         let body = json!({ "error": "payload_too_large", "message": "the body is too large" });
@@ -241,325 +244,15 @@ fn public_config(config: &Config) -> worker::Result<Response> {
             "appRedirectUri": config.app_redirect_uri(),
             "scopes": config.scopes.as_slice(),
             "environment": config.environment_name(),
+            // The per-login options the settings allow.
+            "options": {
+                "markets": config.policy.markets.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+                "requestedFlows": config.policy.flows,
+                "finalRedirectIsApp": config.policy.final_redirect_is_app,
+                "acrValues": config.policy.acr_values,
+            },
         }),
     )
-}
-
-/// The authorization request's options from the configuration: the Worker, not the
-/// browser, decides the client, the redirect URI, the scopes and the issuer.
-async fn login_options(config: &Config, redirect_uri: &str) -> Result<LoginOptions, Error> {
-    let discovery = upstream::discovery(&config.issuer, now_secs(), config.http_timeout_ms).await?;
-    Ok(LoginOptions {
-        issuer: Some(config.issuer.as_str().to_string()),
-        discovery,
-        client_id: Some(config.client_id.clone()),
-        redirect_uri: redirect_uri.to_string(),
-        scope: ScopeInput::List(config.scopes.as_slice().to_vec()),
-        allow_non_vipps_scopes: config.allow_non_vipps_scopes,
-        pkce: true,
-        ..Default::default()
-    })
-}
-
-/// `GET /login?returnTo=/path`: a fresh transaction (state, nonce and PKCE from the
-/// core), stored under its state, and a 302 to the authorization endpoint.
-async fn login(req: &Request, env: &Env, config: &Config) -> worker::Result<Answer> {
-    let url = req.inner().url();
-    let return_to = query_param(&url, "returnTo");
-    let login = match login_options(config, &config.redirect_uri)
-        .await
-        .and_then(|o| create_login(&o))
-    {
-        Ok(login) => login,
-        Err(e) => return error_page(&e),
-    };
-    // The core keeps only a same-origin `returnTo` (else `/`): never an open redirect.
-    let transaction = LoginTransaction::new(
-        login.state,
-        login.nonce,
-        login.code_verifier.map(|v| v.secret().to_string()),
-        config.redirect_uri.clone(),
-        return_to.as_deref(),
-        now_secs(),
-    );
-    let store = TransactionStore::from_env(env)?;
-    match store.put(&transaction).await? {
-        PutOutcome::Stored => {}
-        // A fresh random state cannot collide; if it ever does, refuse rather than
-        // overwrite someone's login.
-        PutOutcome::StateTaken => {
-            return Answer::failed(
-                error_json(500, json!({ "error": "state_collision" }))?,
-                "state_collision",
-            );
-        }
-    }
-    Answer::ok(redirect(&login.url)?)
-}
-
-/// `POST /api/login` (the front-end-driven flow): the page made state, nonce and the
-/// PKCE verifier with the npm package and registers them here; the answer is the
-/// authorization URL to navigate to.
-///
-/// Why this is safe: the verifier travels only from the page to its own Worker (same
-/// origin or an `ALLOWED_ORIGINS` origin, over TLS) and is then kept server-side; it
-/// never goes to Vipps' authorize endpoint (only its S256 challenge does) and never
-/// comes back to a browser. State and nonce must carry at least 128 bits
-/// ([`FrontEndLogin::validate`]) and a state can be registered once (put-if-absent), so
-/// a page cannot hijack or replay another login's transaction. And the Worker builds the
-/// URL itself from its own client_id, redirect URI, scopes and issuer: the browser only
-/// contributes random values and a same-origin return path, so it cannot send the code
-/// anywhere else or ask for other data.
-async fn api_login(body: &str, env: &Env, config: &Config) -> worker::Result<Answer> {
-    let front_end: FrontEndLogin = match serde_json::from_str(body) {
-        Ok(v) => v,
-        Err(_) => {
-            return error_answer(&Error::new(
-                ErrorCode::InvalidOptions,
-                "the body must be JSON {state, nonce, codeVerifier, returnTo?}",
-            ))
-        }
-    };
-    if let Err(e) = front_end.validate() {
-        return error_answer(&e);
-    }
-    // The front-end flow comes back to its own page (VIPPS_APP_REDIRECT_URI) when one is
-    // set; the transaction keeps that URI for the token request.
-    let redirect_uri = config.app_redirect_uri();
-    let options = match login_options(config, redirect_uri).await {
-        Ok(options) => LoginOptions {
-            state: Some(front_end.state.clone()),
-            nonce: Some(front_end.nonce.clone()),
-            code_verifier: Some(front_end.code_verifier.clone()),
-            ..options
-        },
-        Err(e) => return error_answer(&e),
-    };
-    let login = match create_login(&options) {
-        Ok(login) => login,
-        Err(e) => return error_answer(&e),
-    };
-    let transaction = LoginTransaction::new(
-        login.state,
-        login.nonce,
-        Some(front_end.code_verifier),
-        redirect_uri.to_string(),
-        front_end.return_to.as_deref(),
-        now_secs(),
-    );
-    let store = TransactionStore::from_env(env)?;
-    match store.put(&transaction).await? {
-        PutOutcome::Stored => Answer::ok(json_response(200, &json!({ "url": login.url }))?),
-        PutOutcome::StateTaken => error_answer_with_status(
-            &Error::new(
-                ErrorCode::InvalidOptions,
-                "this state is already registered: make a new one for every login",
-            )
-            .with_hint("Use randomState() from the vipps-login package for every login."),
-            409,
-        ),
-    }
-}
-
-/// `GET /callback?code&state[&iss]`: completes the login, sets the session cookie and
-/// sends the user to the transaction's `returnTo`; on failure a small page with the
-/// error code, message and hint.
-async fn callback(req: &Request, env: &Env, config: &Config) -> worker::Result<Answer> {
-    let url = req.inner().url();
-    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
-    let store = TransactionStore::from_env(env)?;
-    match complete::complete_login(&store, config, query).await? {
-        Ok(done) => {
-            let mut response = redirect(&done.return_to)?;
-            response.headers_mut().append(
-                "set-cookie",
-                &set_cookie(&done.session, config.secure_cookies()),
-            )?;
-            Answer::ok(response)
-        }
-        Err(e) => error_page(&e),
-    }
-}
-
-/// The body of `POST /api/callback`: the parameters, or the callback's raw query.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum CallbackBody {
-    Query {
-        query: String,
-    },
-    Params {
-        code: String,
-        state: String,
-        #[serde(default)]
-        iss: Option<String>,
-    },
-}
-
-/// `POST /api/callback`: as `GET /callback`, answering `{ user }` with the cookie.
-async fn api_callback(body: &str, env: &Env, config: &Config) -> worker::Result<Answer> {
-    let query = match serde_json::from_str::<CallbackBody>(body) {
-        Ok(CallbackBody::Query { query }) => query,
-        Ok(CallbackBody::Params { code, state, iss }) => {
-            let mut form = form_urlencoded::Serializer::new(String::new());
-            form.append_pair("code", &code).append_pair("state", &state);
-            if let Some(iss) = &iss {
-                form.append_pair("iss", iss);
-            }
-            form.finish()
-        }
-        Err(_) => {
-            return error_answer(&Error::new(
-                ErrorCode::CallbackInvalid,
-                "the body must be JSON {code, state, iss?} or {query}",
-            ))
-        }
-    };
-    let store = TransactionStore::from_env(env)?;
-    match complete::complete_login(&store, config, &query).await? {
-        Ok(done) => {
-            let mut response = json_response(200, &json!({ "user": done.user }))?;
-            add_session_cookie(&mut response, &done, config)?;
-            Answer::ok(response)
-        }
-        Err(e) => error_answer(&e),
-    }
-}
-
-fn add_session_cookie(
-    response: &mut Response,
-    done: &CompletedLogin,
-    config: &Config,
-) -> worker::Result<()> {
-    response.headers_mut().append(
-        "set-cookie",
-        &set_cookie(&done.session, config.secure_cookies()),
-    )
-}
-
-/// `GET /api/session`: the user in the session cookie, or 401.
-fn session(req: &Request, config: &Config) -> worker::Result<Answer> {
-    let cookies = req.headers().get("cookie")?.unwrap_or_default();
-    let opened = read_cookie(&cookies, config.secure_cookies())
-        .ok_or_else(|| Error::new(ErrorCode::SessionInvalid, "there is no session cookie"))
-        .and_then(|value| open(value, config.session_secret.expose().as_bytes(), now_secs()));
-    match opened {
-        Ok(s) => {
-            // sub, and name, given_name and email when the session has them.
-            let mut user = json!(s);
-            if let Some(fields) = user.as_object_mut() {
-                fields.remove("iat");
-                fields.remove("exp");
-            }
-            Answer::ok(json_response(200, &json!({ "user": user }))?)
-        }
-        Err(e) => error_answer_with_status(&e, 401),
-    }
-}
-
-/// `POST /api/logout`: clears the session cookie. Vipps has no merchant-initiated
-/// logout: this ends the shop's own session only.
-fn logout(config: &Config) -> worker::Result<Answer> {
-    let mut response = json_response(200, &json!({ "ok": true }))?;
-    response
-        .headers_mut()
-        .append("set-cookie", &clear_cookie(config.secure_cookies()))?;
-    Answer::ok(response)
-}
-
-/// The status for a failed login: 502 when the provider failed (unreachable, too slow,
-/// 5xx, an answer that is not what the protocol says), 500 for our own configuration,
-/// 400 for everything about this login (state, code, id_token claims, the user's
-/// choice).
-fn status_of(code: ErrorCode) -> u16 {
-    match code {
-        ErrorCode::ProviderTimeout
-        | ErrorCode::ProviderUnreachable
-        | ErrorCode::TokenServerError
-        | ErrorCode::TokenResponseInvalid
-        | ErrorCode::JwksUnavailable
-        | ErrorCode::JwksInvalid
-        | ErrorCode::UserinfoFailed
-        | ErrorCode::UserinfoInvalid
-        | ErrorCode::DiscoveryInvalid
-        | ErrorCode::DiscoveryIssuerMismatch
-        | ErrorCode::VippsServerError
-        | ErrorCode::VippsTemporarilyUnavailable => 502,
-        ErrorCode::ConfigInvalid | ErrorCode::EndpointsUnknown => 500,
-        _ => 400,
-    }
-}
-
-fn error_body(e: &Error) -> serde_json::Value {
-    let mut body = json!({ "error": e.code().as_str(), "message": e.message() });
-    if let Some(hint) = e.hint() {
-        body["hint"] = json!(hint);
-    }
-    body
-}
-
-/// `{error, message, hint}` with the code's status.
-fn error_answer(e: &Error) -> worker::Result<Answer> {
-    error_answer_with_status(e, status_of(e.code()))
-}
-
-fn error_answer_with_status(e: &Error, status: u16) -> worker::Result<Answer> {
-    Answer::failed(error_json(status, error_body(e))?, e.code().as_str())
-}
-
-/// The page a browser sees when a login fails: code, message and hint, HTML-escaped.
-fn error_page(e: &Error) -> worker::Result<Answer> {
-    let hint = e
-        .hint()
-        .map(|h| format!("<p>{}</p>", escape_html(h)))
-        .unwrap_or_default();
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width\"><title>Login failed</title>\
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em}}\
-code{{background:#eee;padding:0 .2em}}</style>\
-<h1>Login failed</h1><p><code>{}</code></p><p>{}</p>{hint}<p><a href=\"/login\">Log in again</a></p></html>",
-        escape_html(e.code().as_str()),
-        escape_html(e.message()),
-    );
-    let headers = Headers::new();
-    headers.set("content-type", "text/html; charset=utf-8")?;
-    headers.set("cache-control", "no-store")?;
-    headers.set("x-content-type-options", "nosniff")?;
-    headers.set("referrer-policy", "no-referrer")?;
-    headers.set(
-        "content-security-policy",
-        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-    )?;
-    let response = Response::ok(html)?
-        .with_status(status_of(e.code()))
-        .with_headers(headers);
-    Answer::failed(response, e.code().as_str())
-}
-
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// 302 to `location` (an absolute URL, or a same-origin path from `safe_return_to`).
-/// No-store, and no Referer: the URL being left may hold a code.
-fn redirect(location: &str) -> worker::Result<Response> {
-    let headers = Headers::new();
-    headers.set("location", location)?;
-    headers.set("cache-control", "no-store")?;
-    headers.set("referrer-policy", "no-referrer")?;
-    Ok(Response::empty()?.with_status(302).with_headers(headers))
 }
 
 /// 204 for an allowed origin's preflight, 403 for any other.
@@ -586,74 +279,6 @@ fn add_cors(response: &mut Response, origin: Option<&str>) -> worker::Result<()>
     Ok(())
 }
 
-/// The first value of `name` in the query of a serialized URL (`Request.url`), read
-/// without building a `url::Url`.
-fn query_param(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    let query = query.split('#').next().unwrap_or(query);
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned())
-}
-
-fn json_response(status: u16, body: &serde_json::Value) -> worker::Result<Response> {
-    let headers = Headers::new();
-    headers.set("content-type", "application/json; charset=utf-8")?;
-    headers.set("cache-control", "no-store")?;
-    headers.set("x-content-type-options", "nosniff")?;
-    Ok(Response::ok(body.to_string())?
-        .with_status(status)
-        .with_headers(headers))
-}
-
-fn error_json(status: u16, body: serde_json::Value) -> worker::Result<Response> {
-    json_response(status, &body)
-}
-
-/// `500 {"error":"config_invalid","setting",...}`: names the setting, never its value
-/// when it is a secret.
-fn config_invalid(e: &ConfigError) -> worker::Result<Response> {
-    let mut body = json!({
-        "error": "config_invalid",
-        "setting": e.setting,
-        "message": e.message,
-    });
-    if let Some(code) = e.code {
-        body["code"] = json!(code);
-    }
-    if let Some(hint) = &e.hint {
-        body["hint"] = json!(hint);
-    }
-    error_json(500, body)
-}
-
-/// A failure of the runtime (a binding missing, storage down): logged without
-/// details that could hold request data, answered as a bare 500.
-fn internal_error(e: &worker::Error) -> Response {
-    let kind = match e {
-        worker::Error::RustError(_) => "rust",
-        worker::Error::JsError(_) => "js",
-        worker::Error::Json(_) | worker::Error::SerdeJsonError(_) => "json",
-        _ => "other",
-    };
-    console_log!(
-        "{}",
-        json!({ "level": "error", "error": "internal", "kind": kind })
-    );
-    let body = r#"{"error":"internal_error"}"#;
-    let response = Response::ok(body).map(|r| r.with_status(500));
-    match response {
-        Ok(mut r) => {
-            let _ = r
-                .headers_mut()
-                .set("content-type", "application/json; charset=utf-8");
-            r
-        }
-        // Response::ok only fails if the runtime cannot build a Response at all.
-        Err(_) => Response::builder().with_status(500).empty(),
-    }
-}
-
 /// One line per request: method, path (never the query: it holds codes and states),
 /// status, duration and, on failure, the error code.
 fn log_request(method: &Method, path: &str, status: u16, error: Option<&str>, started: f64) {
@@ -672,21 +297,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn query_param_reads_the_first_value_and_decodes() {
-        let url = "https://w.example/login?a=1&returnTo=%2Faccount%3Fx%3D1&returnTo=/2#frag";
-        assert_eq!(
-            query_param(url, "returnTo").as_deref(),
-            Some("/account?x=1")
-        );
-        assert_eq!(query_param(url, "b"), None);
-        assert_eq!(query_param("https://w.example/login", "a"), None);
-        assert_eq!(
-            query_param("https://w.example/l?x=a+b#q=1", "x").as_deref(),
-            Some("a b")
-        );
-    }
-
-    #[test]
     fn origins_of_request_urls() {
         assert_eq!(
             origin_of("https://shop.example/api/login?x=1"),
@@ -701,34 +311,10 @@ mod tests {
     }
 
     #[test]
-    fn html_is_escaped() {
-        assert_eq!(
-            escape_html(r#"<script>"x"&'y'</script>"#),
-            "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;"
-        );
-    }
-
-    #[test]
-    fn provider_failures_are_502_the_rest_400() {
-        assert_eq!(status_of(ErrorCode::ProviderTimeout), 502);
-        assert_eq!(status_of(ErrorCode::JwksUnavailable), 502);
-        assert_eq!(status_of(ErrorCode::TokenServerError), 502);
-        assert_eq!(status_of(ErrorCode::IdTokenSignatureInvalid), 400);
-        assert_eq!(status_of(ErrorCode::VippsAccessDenied), 400);
-        assert_eq!(status_of(ErrorCode::TransactionNotFound), 400);
-    }
-
-    #[test]
-    fn callback_bodies() {
-        assert!(matches!(
-            serde_json::from_str::<CallbackBody>(r#"{"query":"?code=a&state=b"}"#),
-            Ok(CallbackBody::Query { .. })
-        ));
-        assert!(matches!(
-            serde_json::from_str::<CallbackBody>(r#"{"code":"a","state":"b","iss":"i"}"#),
-            Ok(CallbackBody::Params { iss: Some(_), .. })
-        ));
-        assert!(serde_json::from_str::<CallbackBody>(r#"{"code":"a"}"#).is_err());
+    fn every_route_has_its_methods() {
+        assert_eq!(methods_of("/callback").map(<[Method]>::len), Some(2));
+        assert!(methods_of("/api/confirm").is_some_and(|m| m == [Method::Post]));
+        assert!(methods_of("/nope").is_none());
     }
 }
 

@@ -1,34 +1,34 @@
 //! Login transactions, held server-side and keyed by `state` (design.md, "Flow
-//! binding"): Vipps may return the user in another browser than the one that started,
-//! so nothing of the transaction lives in a cookie.
+//! binding"), in one Durable Object per transaction (`idFromName(state)`): no global
+//! object, no global lock; Cloudflare spreads the objects by themselves. A Durable
+//! Object runs one event at a time, and its input gate holds new events while a storage
+//! operation is in flight; each request below reads, applies the core's transition
+//! ([`crate::transaction`]) and writes without awaiting anything else in between, so two
+//! callbacks racing for one state are served one after the other. KV could not do
+//! this: it is eventually consistent.
 //!
-//! One Durable Object per transaction (`idFromName(state)`): no global object, no
-//! global lock; Cloudflare spreads the objects by themselves. A Durable Object runs
-//! one event at a time, and its input gate holds new events while a storage operation
-//! is in flight; each request below reads, decides and writes without awaiting anything
-//! else in between, so two callbacks racing for one state are served one after the
-//! other. KV could not do this: it is eventually consistent.
-//!
-//! The object stores one [`Stored`] value (the core's state machine, as JSON) under the
-//! state, and an alarm deletes whatever is left when it runs out. The Worker talks to it
-//! over `fetch` with internal requests, all `POST` with a JSON body:
+//! The object stores one [`Stored`] value (as JSON) under the state, and an alarm
+//! deletes it when it stops mattering ([`transaction::expiry`]). The Worker talks to it
+//! over `fetch`, all `POST` with a JSON body:
 //!
 //! | path | body | answer |
 //! |---|---|---|
-//! | `/put` | a [`LoginTransaction`] | 201, or 409 when anything is stored under the state (put-if-absent) |
-//! | `/claim` | `{state, code_sha256}` | 200 [`ClaimReply`] after [`transaction::claim`]; 404 when unknown, expired or used |
-//! | `/complete` | `{state, result}` | 200 once the redemption is [`transaction::complete`]d; 409 when nothing is being redeemed |
+//! | `/put` | a [`LoginTransaction`] | 201, or 409 when anything is stored under the state ([`transaction::register`]) |
+//! | `/claim` | [`ClaimRequest`] | 200 [`ClaimReply`] ([`transaction::claim`]); 409 `{refused}` otherwise |
+//! | `/complete` | `{state, result}` | 200 `{held}`: whether the redemption was still held ([`transaction::complete`]) |
+//! | `/confirm` | `{state, browser_sha256}` | 200 [`CompletedLogin`] ([`transaction::confirm`]); 409 `{refused}` otherwise |
 //! | `/discard` | `{state}` | 200: a failed redemption leaves nothing behind |
 //! | `/take` | `{state}` | 200 with the pending transaction, now deleted; 404 otherwise (tests inspect stored transactions with it) |
 //!
-//! A duplicate callback must present the same code as the one being redeemed: the
-//! object keeps the code's SHA-256 (never the code) and answers a callback with another
-//! code as if the state were unknown, so knowing a state alone never yields someone's
-//! session.
+//! The object keeps the code's SHA-256 and the browser binding's SHA-256, never the
+//! code or the binding: a callback with another code is answered as if the state were
+//! unknown, one from another browser is refused, and neither changes anything.
 
-use crate::transaction::{self, Claim, CompletedLogin, LoginTransaction, Stored};
+use crate::error::{Error, ErrorCode, Result as CoreResult};
+use crate::transaction::{
+    self, Claim, CompletedLogin, LoginTransaction, Outcome, Presented, Stored, Write,
+};
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
 use worker::{
     durable_object, Env, Headers, Method, ObjectNamespace, Request, RequestInit, Response, State,
 };
@@ -42,10 +42,6 @@ pub const STATE_MAX_LEN: usize = 512;
 
 /// Internal URLs: the host is never resolved, a stub's `fetch` goes to the object.
 const BASE_URL: &str = "https://login-transactions.internal/";
-
-/// Where the object keeps the code's hash, next to the transaction (a space: no state
-/// can be this key).
-const CODE_KEY: &str = "code sha256";
 
 /// Whether `state` may key a transaction: 1 to [`STATE_MAX_LEN`] printable ASCII
 /// characters. Anything else is answered as "no such transaction" without creating an
@@ -74,97 +70,106 @@ pub fn take_decision(raw: Option<&str>, state: &str, now: u64) -> (Option<LoginT
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "claim", rename_all = "snake_case")]
 pub enum ClaimReply {
-    /// This callback redeems the code.
-    Redeem { transaction: LoginTransaction },
+    /// This callback redeems the code (`confirm`: in another browser, which confirms).
+    Redeem {
+        transaction: LoginTransaction,
+        confirm: bool,
+    },
     /// Another callback is redeeming it: ask again shortly.
     InProgress,
+    /// Redeemed in this (other) browser, not yet confirmed: the page again.
+    AwaitingConfirmation { result: CompletedLogin },
     /// A duplicate of a finished login: the same result again.
     Completed { result: CompletedLogin },
 }
 
-/// What `/claim` does: the reply (`None`: answer 404), what to store next (`Some(None)`:
-/// delete everything; `None`: leave storage as it is), and whether to remember the code.
-#[derive(Debug, PartialEq, Eq)]
-pub struct ClaimDecision {
-    pub reply: Option<ClaimReply>,
-    pub store: Option<Option<Stored>>,
-}
-
-/// The pure part of `/claim`: the core's transition plus the duplicate's code check.
-/// `raw` is the stored JSON, `code_sha256` the hash of the code this callback carries,
-/// `redeeming_code` the hash remembered from the callback that claimed it first.
-pub fn claim_decision(
-    raw: Option<&str>,
-    code_sha256: &str,
-    redeeming_code: Option<&str>,
-    now: u64,
-) -> ClaimDecision {
-    let stored = raw.and_then(|raw| serde_json::from_str::<Stored>(raw).ok());
-    let delete_if_present = if raw.is_some() { Some(None) } else { None };
-    let (claim, next) = match transaction::claim(stored, now) {
-        Ok(outcome) => outcome,
-        // Unknown, expired, abandoned or unreadable: gone for good.
-        Err(_) => {
-            return ClaimDecision {
-                reply: None,
-                store: delete_if_present,
-            }
+impl From<Claim> for ClaimReply {
+    fn from(claim: Claim) -> Self {
+        match claim {
+            Claim::Redeem {
+                transaction,
+                confirm,
+            } => ClaimReply::Redeem {
+                transaction,
+                confirm,
+            },
+            Claim::InProgress => ClaimReply::InProgress,
+            Claim::AwaitingConfirmation(result) => ClaimReply::AwaitingConfirmation { result },
+            Claim::Completed(result) => ClaimReply::Completed { result },
         }
-    };
-    let same_code = redeeming_code
-        .is_some_and(|known| bool::from(known.as_bytes().ct_eq(code_sha256.as_bytes())));
-    match claim {
-        Claim::Redeem(transaction) => ClaimDecision {
-            reply: Some(ClaimReply::Redeem { transaction }),
-            store: Some(next),
-        },
-        // A duplicate with another code is not a duplicate: as if unknown, and the
-        // stored login is left alone.
-        _ if !same_code => ClaimDecision {
-            reply: None,
-            store: None,
-        },
-        Claim::InProgress => ClaimDecision {
-            reply: Some(ClaimReply::InProgress),
-            store: None,
-        },
-        Claim::Completed(result) => ClaimDecision {
-            reply: Some(ClaimReply::Completed { result }),
-            store: None,
-        },
     }
 }
 
-/// The outcome of [`TransactionStore::put`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PutOutcome {
-    Stored,
-    /// Something is already stored under the state (a replayed registration).
-    StateTaken,
+/// A refusal on the wire: the error code only (the Worker words the message).
+#[derive(Serialize, Deserialize)]
+struct Refusal {
+    refused: String,
+}
+
+/// The refusals the transitions make, back from their wire names. Anything else reads
+/// as "not found": never a reason to go ahead.
+fn refusal_error(code: &str) -> Error {
+    let (code, message) = match code {
+        "browser_binding_missing" => (
+            ErrorCode::BrowserBindingMissing,
+            "the callback came without the cookie of the browser that started the login",
+        ),
+        "browser_binding_mismatch" => (
+            ErrorCode::BrowserBindingMismatch,
+            "this browser did not start this login",
+        ),
+        "confirmation_required" => (
+            ErrorCode::ConfirmationRequired,
+            "this browser has no login waiting for confirmation",
+        ),
+        "invalid_options" => {
+            return Error::new(
+                ErrorCode::InvalidOptions,
+                "this state is already registered: make a new one for every login",
+            )
+            .with_hint("Use randomState() from the vipps-login package for every login.")
+        }
+        _ => (
+            ErrorCode::TransactionNotFound,
+            "no login is waiting for this state",
+        ),
+    };
+    Error::new(code, message)
+}
+
+/// The body of `/claim`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ClaimRequest {
+    pub state: String,
+    pub code_sha256: String,
+    pub browser_sha256: String,
+    pub had_cookie: bool,
 }
 
 #[derive(Serialize, Deserialize)]
-struct StateRequest<'a> {
-    #[serde(borrow)]
-    state: &'a str,
+struct StateRequest {
+    state: String,
 }
 
 #[derive(Serialize, Deserialize)]
-struct ClaimRequest<'a> {
-    #[serde(borrow)]
-    state: &'a str,
-    #[serde(borrow)]
-    code_sha256: &'a str,
-}
-
-#[derive(Serialize, Deserialize)]
-struct CompleteRequest<'a> {
-    #[serde(borrow)]
-    state: &'a str,
+struct CompleteRequest {
+    state: String,
     result: CompletedLogin,
 }
 
-/// The Worker's handle on the transactions.
+#[derive(Serialize, Deserialize)]
+struct ConfirmRequest {
+    state: String,
+    browser_sha256: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Held {
+    held: bool,
+}
+
+/// The Worker's handle on the transactions. The outer `Result` of each call is the
+/// runtime's (storage down); the inner one the login's.
 pub struct TransactionStore {
     namespace: ObjectNamespace,
 }
@@ -194,57 +199,79 @@ impl TransactionStore {
         worker::Error::RustError(format!("LoginTransactions {op} answered {status}"))
     }
 
+    /// 200 with `T`, or 409 with a refusal.
+    async fn answer<T: for<'de> Deserialize<'de>>(
+        op: &str,
+        mut response: Response,
+    ) -> worker::Result<CoreResult<T>> {
+        match response.status_code() {
+            200 => Ok(Ok(serde_json::from_str(&response.text().await?)?)),
+            409 => {
+                let refusal: Refusal = serde_json::from_str(&response.text().await?)?;
+                Ok(Err(refusal_error(&refusal.refused)))
+            }
+            status => Err(Self::unexpected(op, status)),
+        }
+    }
+
     /// Stores a new transaction under its state, unless the state is in use.
-    pub async fn put(&self, transaction: &LoginTransaction) -> worker::Result<PutOutcome> {
+    pub async fn put(&self, transaction: &LoginTransaction) -> worker::Result<CoreResult<()>> {
         if !is_valid_state_key(&transaction.state) {
             return Err(worker::Error::RustError("state is not a valid key".into()));
         }
         let body = serde_json::to_string(transaction)?;
         let response = self.call(&transaction.state, "put", body).await?;
         match response.status_code() {
-            201 => Ok(PutOutcome::Stored),
-            409 => Ok(PutOutcome::StateTaken),
+            201 => Ok(Ok(())),
+            409 => Ok(Err(refusal_error("invalid_options"))),
             status => Err(Self::unexpected("put", status)),
         }
     }
 
-    /// Claims the transaction for a callback carrying a code with this hash: `None` when
-    /// unknown, expired, used, or a "duplicate" with another code.
-    pub async fn claim(
-        &self,
-        state: &str,
-        code_sha256: &str,
-    ) -> worker::Result<Option<ClaimReply>> {
-        if !is_valid_state_key(state) {
-            return Ok(None);
+    /// Claims the transaction for a callback ([`transaction::claim`]).
+    pub async fn claim(&self, request: &ClaimRequest) -> worker::Result<CoreResult<ClaimReply>> {
+        if !is_valid_state_key(&request.state) {
+            return Ok(Err(refusal_error("transaction_not_found")));
         }
-        let body = serde_json::to_string(&ClaimRequest { state, code_sha256 })?;
-        let mut response = self.call(state, "claim", body).await?;
-        match response.status_code() {
-            200 => Ok(Some(serde_json::from_str(&response.text().await?)?)),
-            404 => Ok(None),
-            status => Err(Self::unexpected("claim", status)),
-        }
+        let body = serde_json::to_string(request)?;
+        let response = self.call(&request.state, "claim", body).await?;
+        Self::answer("claim", response).await
     }
 
-    /// Stores the result of a redemption for duplicates to find. `false` when the
-    /// object no longer holds the redemption (it took longer than its time limit).
+    /// Stores the result of a redemption. `false` when the object no longer holds the
+    /// redemption (it took longer than its time limit).
     pub async fn complete(&self, state: &str, result: &CompletedLogin) -> worker::Result<bool> {
         let body = serde_json::to_string(&CompleteRequest {
-            state,
+            state: state.to_string(),
             result: result.clone(),
         })?;
         let response = self.call(state, "complete", body).await?;
-        match response.status_code() {
-            200 => Ok(true),
-            409 => Ok(false),
-            status => Err(Self::unexpected("complete", status)),
+        let held: CoreResult<Held> = Self::answer("complete", response).await?;
+        Ok(held.is_ok_and(|h| h.held))
+    }
+
+    /// The other browser's confirmation ([`transaction::confirm`]).
+    pub async fn confirm(
+        &self,
+        state: &str,
+        browser_sha256: &str,
+    ) -> worker::Result<CoreResult<CompletedLogin>> {
+        if !is_valid_state_key(state) {
+            return Ok(Err(refusal_error("confirmation_required")));
         }
+        let body = serde_json::to_string(&ConfirmRequest {
+            state: state.to_string(),
+            browser_sha256: browser_sha256.to_string(),
+        })?;
+        let response = self.call(state, "confirm", body).await?;
+        Self::answer("confirm", response).await
     }
 
     /// Deletes a transaction whose redemption failed: the login is over.
     pub async fn discard(&self, state: &str) -> worker::Result<()> {
-        let body = serde_json::to_string(&StateRequest { state })?;
+        let body = serde_json::to_string(&StateRequest {
+            state: state.to_string(),
+        })?;
         let response = self.call(state, "discard", body).await?;
         match response.status_code() {
             200 => Ok(()),
@@ -269,6 +296,50 @@ pub struct LoginTransactions {
 }
 
 impl LoginTransactions {
+    /// Reads the value under `key`, applies `transition`, writes what it says, and
+    /// answers 200 with its reply or 409 with the refusal's code. An unreadable value
+    /// counts as none and is deleted.
+    async fn apply<T: Serialize>(
+        &self,
+        key: &str,
+        transition: impl FnOnce(Option<Stored>) -> Outcome<T>,
+    ) -> worker::Result<Response> {
+        let storage = self.state.storage();
+        let raw: Option<String> = storage.get(key).await?;
+        let stored = raw
+            .as_deref()
+            .and_then(|raw| serde_json::from_str::<Stored>(raw).ok());
+        let unreadable = raw.is_some() && stored.is_none();
+        let outcome = transition(stored);
+        match outcome.write {
+            Write::Put(next) => {
+                storage.put(key, serde_json::to_string(&next)?).await?;
+                // Whatever is left is deleted when it stops mattering.
+                storage
+                    .set_alarm(alarm_ms(transaction::expiry(&next)))
+                    .await?;
+            }
+            Write::Delete => {
+                storage.delete_all().await?;
+                storage.delete_alarm().await?;
+            }
+            Write::Keep if unreadable => {
+                storage.delete_all().await?;
+                storage.delete_alarm().await?;
+            }
+            Write::Keep => {}
+        }
+        match outcome.reply {
+            Ok(reply) => Response::ok(serde_json::to_string(&reply)?),
+            Err(e) => {
+                let refusal = Refusal {
+                    refused: e.code().as_str().to_string(),
+                };
+                Ok(Response::ok(serde_json::to_string(&refusal)?)?.with_status(409))
+            }
+        }
+    }
+
     async fn put(&self, body: &str) -> worker::Result<Response> {
         let Ok(transaction) = serde_json::from_str::<LoginTransaction>(body) else {
             return Response::error("bad transaction", 400);
@@ -278,77 +349,20 @@ impl LoginTransactions {
         }
         let storage = self.state.storage();
         // Put-if-absent: a state is used once, whatever became of its first login.
-        let existing: Option<String> = storage.get(&transaction.state).await?;
-        if existing.is_some() {
-            return Response::error("state in use", 409);
-        }
-        let expires_at = transaction.expires_at;
         let key = transaction.state.clone();
-        storage
-            .put(&key, serde_json::to_string(&Stored::Pending(transaction))?)
-            .await?;
-        // Logins never finished leave nothing behind: the alarm deletes the storage.
-        storage.set_alarm(alarm_ms(expires_at)).await?;
-        Ok(Response::empty()?.with_status(201))
-    }
-
-    async fn claim(&self, body: &str, now: u64) -> worker::Result<Response> {
-        let Ok(ClaimRequest { state, code_sha256 }) = serde_json::from_str(body) else {
-            return Response::error("bad request", 400);
-        };
-        let storage = self.state.storage();
-        let raw: Option<String> = storage.get(state).await?;
-        let known: Option<String> = storage.get(CODE_KEY).await?;
-        let decision = claim_decision(raw.as_deref(), code_sha256, known.as_deref(), now);
-        match &decision.store {
-            Some(Some(next)) => {
-                storage.put(state, serde_json::to_string(next)?).await?;
-                storage.put(CODE_KEY, code_sha256).await?;
-                // A redemption that never finishes is deleted when its time is up.
-                if let Stored::Redeeming { until, .. } = next {
-                    storage.set_alarm(alarm_ms(*until)).await?;
-                }
+        let existing: Option<String> = storage.get(&key).await?;
+        let outcome = transaction::register(existing.as_deref(), transaction);
+        match outcome.write {
+            Write::Put(next) => {
+                storage.put(&key, serde_json::to_string(&next)?).await?;
+                // Logins never finished leave nothing behind: the alarm deletes them.
+                storage
+                    .set_alarm(alarm_ms(transaction::expiry(&next)))
+                    .await?;
+                Ok(Response::empty()?.with_status(201))
             }
-            Some(None) => {
-                storage.delete_all().await?;
-                storage.delete_alarm().await?;
-            }
-            None => {}
+            _ => Response::error("state in use", 409),
         }
-        match decision.reply {
-            Some(reply) => Ok(Response::ok(serde_json::to_string(&reply)?)?),
-            None => Response::error("no transaction", 404),
-        }
-    }
-
-    async fn complete(&self, body: &str, now: u64) -> worker::Result<Response> {
-        let Ok(CompleteRequest { state, result }) = serde_json::from_str(body) else {
-            return Response::error("bad request", 400);
-        };
-        let storage = self.state.storage();
-        let raw: Option<String> = storage.get(state).await?;
-        let redeeming = raw
-            .and_then(|raw| serde_json::from_str::<Stored>(&raw).ok())
-            .is_some_and(|s| matches!(s, Stored::Redeeming { .. }));
-        if !redeeming {
-            return Response::error("not redeeming", 409);
-        }
-        let done = transaction::complete(result, now);
-        let until = match &done {
-            Stored::Completed { until, .. } => *until,
-            _ => now,
-        };
-        storage.put(state, serde_json::to_string(&done)?).await?;
-        // Duplicates are answered until then; after it, nothing is left.
-        storage.set_alarm(alarm_ms(until)).await?;
-        Response::ok("{}")
-    }
-
-    async fn discard(&self) -> worker::Result<Response> {
-        let storage = self.state.storage();
-        storage.delete_all().await?;
-        storage.delete_alarm().await?;
-        Response::ok("{}")
     }
 
     async fn take(&self, body: &str, now: u64) -> worker::Result<Response> {
@@ -357,8 +371,8 @@ impl LoginTransactions {
         };
         let storage = self.state.storage();
         // Read and delete in the same request: single use (module documentation).
-        let raw: Option<String> = storage.get(state).await?;
-        let (transaction, delete) = take_decision(raw.as_deref(), state, now);
+        let raw: Option<String> = storage.get(&state).await?;
+        let (transaction, delete) = take_decision(raw.as_deref(), &state, now);
         if delete {
             storage.delete_all().await?;
             storage.delete_alarm().await?;
@@ -383,11 +397,55 @@ impl worker::DurableObject for LoginTransactions {
             return Response::error("bad request", 400);
         };
         let now = now_secs();
+        let bad = || Response::error("bad request", 400);
         match req.path().as_str() {
             "/put" => self.put(&body).await,
-            "/claim" => self.claim(&body, now).await,
-            "/complete" => self.complete(&body, now).await,
-            "/discard" => self.discard().await,
+            "/claim" => {
+                let Ok(r) = serde_json::from_str::<ClaimRequest>(&body) else {
+                    return bad();
+                };
+                let presented = Presented {
+                    code_sha256: &r.code_sha256,
+                    browser_sha256: &r.browser_sha256,
+                    had_cookie: r.had_cookie,
+                };
+                self.apply(&r.state, |stored| {
+                    let o = transaction::claim(stored, &presented, now);
+                    Outcome {
+                        reply: o.reply.map(ClaimReply::from),
+                        write: o.write,
+                    }
+                })
+                .await
+            }
+            "/complete" => {
+                let Ok(r) = serde_json::from_str::<CompleteRequest>(&body) else {
+                    return bad();
+                };
+                self.apply(&r.state, |stored| {
+                    let o = transaction::complete(stored, r.result, now);
+                    Outcome {
+                        reply: o.reply.map(|held| Held { held }),
+                        write: o.write,
+                    }
+                })
+                .await
+            }
+            "/confirm" => {
+                let Ok(r) = serde_json::from_str::<ConfirmRequest>(&body) else {
+                    return bad();
+                };
+                self.apply(&r.state, |stored| {
+                    transaction::confirm(stored, &r.browser_sha256, now)
+                })
+                .await
+            }
+            "/discard" => {
+                let storage = self.state.storage();
+                storage.delete_all().await?;
+                storage.delete_alarm().await?;
+                Response::ok("{}")
+            }
             "/take" => self.take(&body, now).await,
             _ => Response::error("not found", 404),
         }
@@ -402,28 +460,28 @@ impl worker::DurableObject for LoginTransactions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transaction::{complete, CompletedLogin, REDEEM_TIMEOUT_SECS, TRANSACTION_TTL_SECS};
 
     const STATE: &str = "state-0123456789abcdefghij";
 
     fn pending(now: u64) -> String {
-        serde_json::to_string(&Stored::Pending(LoginTransaction::new(
-            STATE.into(),
-            "nonce-0123456789abcdefghij".into(),
-            Some("v".repeat(43)),
-            "https://shop.example/callback".into(),
-            Some("/account"),
-            now,
-        )))
+        serde_json::to_string(&Stored::Pending(LoginTransaction {
+            state: STATE.into(),
+            nonce: "nonce-0123456789abcdefghij".into(),
+            code_verifier: Some("v".repeat(43)),
+            redirect_uri: "https://shop.example/callback".into(),
+            return_to: "/account".into(),
+            created_at: now,
+            expires_at: now + transaction::TRANSACTION_TTL_SECS,
+            issuer: "https://api.vipps.no/access-management-1.0/access/".into(),
+            client_id: "c".into(),
+            scope: "openid".into(),
+            acr_values: None,
+            msn: None,
+            iss_required: false,
+            requested_flow: None,
+            binding_sha256: "b".into(),
+        }))
         .unwrap()
-    }
-
-    fn done() -> CompletedLogin {
-        CompletedLogin {
-            session: "sealed".into(),
-            user: serde_json::json!({"sub": "s"}),
-            return_to: "/".into(),
-        }
     }
 
     #[test]
@@ -439,7 +497,7 @@ mod tests {
     fn expired_and_mismatched_are_absent_and_deleted() {
         let raw = pending(1_000);
         assert_eq!(
-            take_decision(Some(&raw), STATE, 1_000 + TRANSACTION_TTL_SECS),
+            take_decision(Some(&raw), STATE, 1_000 + transaction::TRANSACTION_TTL_SECS),
             (None, true)
         );
         assert_eq!(
@@ -450,77 +508,36 @@ mod tests {
     }
 
     #[test]
-    fn claim_redeems_once_then_duplicates_with_the_same_code_wait_or_repeat() {
-        let first = claim_decision(Some(&pending(1_000)), "h1", None, 1_001);
-        let Some(ClaimReply::Redeem { transaction }) = first.reply else {
-            panic!("{first:?}")
-        };
-        assert_eq!(transaction.return_to, "/account");
-        let Some(Some(redeeming)) = first.store else {
-            panic!("nothing stored")
-        };
-        assert!(
-            matches!(redeeming, Stored::Redeeming { until, .. } if until == 1_001 + REDEEM_TIMEOUT_SECS)
-        );
-        let raw = serde_json::to_string(&redeeming).unwrap();
-
-        let again = claim_decision(Some(&raw), "h1", Some("h1"), 1_002);
-        assert_eq!(again.reply, Some(ClaimReply::InProgress));
-        assert_eq!(again.store, None);
-
-        let raw = serde_json::to_string(&complete(done(), 1_003)).unwrap();
-        let repeat = claim_decision(Some(&raw), "h1", Some("h1"), 1_004);
-        assert_eq!(repeat.reply, Some(ClaimReply::Completed { result: done() }));
-        assert_eq!(repeat.store, None);
-    }
-
-    #[test]
-    fn a_duplicate_with_another_code_is_refused_and_changes_nothing() {
-        let raw = serde_json::to_string(&complete(done(), 1_003)).unwrap();
-        for code in [Some("h1"), None] {
-            let other = claim_decision(Some(&raw), "h2", code, 1_004);
-            assert_eq!(
-                other,
-                ClaimDecision {
-                    reply: None,
-                    store: None
-                }
-            );
+    fn refusals_come_back_as_their_codes_and_unknown_ones_as_not_found() {
+        for code in [
+            ErrorCode::BrowserBindingMissing,
+            ErrorCode::BrowserBindingMismatch,
+            ErrorCode::ConfirmationRequired,
+            ErrorCode::TransactionNotFound,
+            ErrorCode::InvalidOptions,
+        ] {
+            assert_eq!(refusal_error(code.as_str()).code(), code);
         }
-    }
-
-    #[test]
-    fn unknown_expired_and_unreadable_are_not_found_and_deleted() {
         assert_eq!(
-            claim_decision(None, "h", None, 1),
-            ClaimDecision {
-                reply: None,
-                store: None
-            }
-        );
-        let expired = claim_decision(Some(&pending(0)), "h", None, TRANSACTION_TTL_SECS);
-        assert_eq!(
-            expired,
-            ClaimDecision {
-                reply: None,
-                store: Some(None)
-            }
-        );
-        let garbage = claim_decision(Some("{"), "h", None, 1);
-        assert_eq!(
-            garbage,
-            ClaimDecision {
-                reply: None,
-                store: Some(None)
-            }
+            refusal_error("anything").code(),
+            ErrorCode::TransactionNotFound
         );
     }
 
     #[test]
     fn claim_replies_round_trip_as_json() {
+        let result = CompletedLogin {
+            session: "sealed".into(),
+            user: serde_json::json!({"sub": "s"}),
+            return_to: "/".into(),
+            display_name: "Ola".into(),
+        };
         for reply in [
             ClaimReply::InProgress,
-            ClaimReply::Completed { result: done() },
+            ClaimReply::Completed {
+                result: result.clone(),
+            },
+            ClaimReply::AwaitingConfirmation { result },
         ] {
             let json = serde_json::to_string(&reply).unwrap();
             assert_eq!(serde_json::from_str::<ClaimReply>(&json).unwrap(), reply);

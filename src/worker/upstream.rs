@@ -1,16 +1,19 @@
-//! Everything the Worker asks of the provider: the core builds each request as plain data
-//! ([`HttpRequest`]) and reads each answer ([`HttpResponse`]); this module only moves
-//! the bytes, with a time limit on every fetch, and keeps what may be reused between
-//! requests of one isolate: the discovery document (issuers not laid out like Vipps')
-//! and the JWKS, the latter also in the Cache API so fresh isolates start warm. The RS256
-//! check of the id_token is WebCrypto's (`crypto.subtle`).
+//! Everything the Worker asks of the provider: the core's machines ([`crate::machine`])
+//! build each request as plain data ([`HttpRequest`]) and read each answer
+//! ([`HttpResponse`]); this module only moves the bytes, with a time limit on every
+//! fetch, checks signatures with WebCrypto (`crypto.subtle`) when a machine asks, and
+//! keeps what may be reused between requests of one isolate ([`ProviderCache`]: the
+//! discovery document and the JWKS, the latter also in the Cache API so fresh isolates
+//! start warm).
 
-use crate::discovery::{discovery_request, process_discovery_response, ProviderMetadata};
+use super::transactions::now_secs;
+use crate::begin::Begin;
+use crate::completion::Completion;
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::issuer::{Endpoints, Issuer};
-use crate::jose::UnverifiedJwt;
-use crate::jwks::{parse_jwks, Jwk, JwksCache, KeyLookup, JWKS_MAX_AGE_SECS};
+use crate::issuer::Issuer;
+use crate::jwks::{Jwk, JwksCache, JWKS_MAX_AGE_SECS};
+use crate::machine::{drive, Machine, Outbound, ProviderCache, SignatureCheck, Step};
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
@@ -64,169 +67,103 @@ async fn try_send(request: &HttpRequest, signal: &AbortSignal) -> worker::Result
     Ok(HttpResponse { status, body })
 }
 
-async fn get(url: &str, what: &str, timeout_ms: u32) -> Result<HttpResponse, Error> {
-    let request = HttpRequest {
-        method: "GET",
-        url: url.to_string(),
-        headers: vec![("Accept", "application/json".to_string())],
-        body: String::new(),
-    };
-    send(&request, what, timeout_ms).await
-}
-
 thread_local! {
-    /// The discovery document per issuer, with when it was fetched.
-    static DISCOVERED: RefCell<Vec<(ProviderMetadata, u64)>> = const { RefCell::new(Vec::new()) };
-    /// The JWKS per `jwks_uri`, and when an unknown `kid` last forced a refetch.
-    static JWKS: RefCell<Vec<JwksEntry>> = const { RefCell::new(Vec::new()) };
+    /// Per issuer: its discovery document and JWKS ([`ProviderCache`]), for the
+    /// requests this isolate serves next.
+    static PROVIDERS: RefCell<Vec<(String, ProviderCache)>> = const { RefCell::new(Vec::new()) };
 }
 
-#[derive(Clone)]
-struct JwksEntry {
-    uri: String,
-    cache: JwksCache,
-}
+/// How many issuers one isolate keeps a cache for (one in practice: the configured one).
+const MAX_CACHED_ISSUERS: usize = 4;
 
-/// The provider's discovery document, or `None` for an issuer laid out like Vipps'
-/// (whose endpoints follow from the issuer: `Endpoints::vipps_layout`). Kept per isolate
-/// for as long as a JWKS.
-pub async fn discovery(
-    issuer: &Issuer,
-    now: u64,
-    timeout_ms: u32,
-) -> Result<Option<ProviderMetadata>, Error> {
-    if issuer.vipps_base().is_some() {
-        return Ok(None);
-    }
-    let cached = DISCOVERED.with_borrow(|all| {
+/// The cache for `issuer`: from memory, else its JWKS from the Cache API (so fresh
+/// isolates start warm), else empty.
+pub async fn load_cache(issuer: &Issuer) -> ProviderCache {
+    let cached = PROVIDERS.with_borrow(|all| {
         all.iter()
-            .find(|(m, at)| {
-                m.issuer == issuer.as_str() && now.saturating_sub(*at) < JWKS_MAX_AGE_SECS
-            })
-            .map(|(m, _)| m.clone())
+            .find(|(i, _)| i == issuer.as_str())
+            .map(|(_, c)| c.clone())
     });
-    if let Some(metadata) = cached {
-        return Ok(Some(metadata));
+    if let Some(cache) = cached {
+        return cache;
     }
-    let response = get(
-        &discovery_request(issuer),
-        "the discovery document",
-        timeout_ms,
+    let mut cache = ProviderCache::default();
+    if let Some(mut jwks) = cache_api_get(issuer.as_str()).await {
+        // The refetch cooldown is this isolate's own: another isolate's forced refetch
+        // must not keep this one from seeing a key rotated since.
+        jwks.forced_at = None;
+        cache.jwks = jwks;
+    }
+    cache
+}
+
+/// Keeps what a machine run left in `cache`; a JWKS fetched in that run also goes to
+/// the Cache API.
+pub async fn store_cache(issuer: &Issuer, before: &ProviderCache, cache: &ProviderCache) {
+    PROVIDERS.with_borrow_mut(|all| {
+        all.retain(|(i, _)| i != issuer.as_str());
+        all.truncate(MAX_CACHED_ISSUERS - 1);
+        all.push((issuer.as_str().to_string(), cache.clone()));
+    });
+    if cache.jwks.fetched_at != before.jwks.fetched_at {
+        cache_api_put(issuer.as_str(), &cache.jwks).await;
+    }
+}
+
+/// Runs one of the core's machines to its end: its requests through [`send`] with the
+/// time limit, its signature checks through WebCrypto; the issuer's cache is read
+/// before and kept after.
+pub async fn run<M, F>(issuer: &Issuer, timeout_ms: u32, start: F) -> Result<M::Output, Error>
+where
+    M: Machine + CacheOf,
+    F: FnOnce(ProviderCache) -> Result<(M, Step<M::Output>), Error>,
+{
+    let before = load_cache(issuer).await;
+    let (mut machine, first) = start(before.clone())?;
+    let result = drive(
+        &mut machine,
+        first,
+        |outbound: Outbound| async move {
+            send(&outbound.request, outbound.purpose.describe(), timeout_ms).await
+        },
+        |check: SignatureCheck| async move { verify_rs256(&check).await },
+        now_secs,
     )
-    .await?;
-    if response.status != 200 {
-        return Err(Error::new(
-            ErrorCode::ProviderUnreachable,
-            format!("the discovery document answered HTTP {}", response.status),
-        ));
-    }
-    let metadata = process_discovery_response(&response.body, issuer)?;
-    DISCOVERED.with_borrow_mut(|all| {
-        all.retain(|(m, _)| m.issuer != metadata.issuer);
-        all.push((metadata.clone(), now));
-    });
-    Ok(Some(metadata))
+    .await;
+    store_cache(issuer, &before, machine.provider_cache()).await;
+    result
 }
 
-/// The endpoints of the configured provider.
-pub fn endpoints(
-    issuer: &Issuer,
-    discovered: Option<&ProviderMetadata>,
-) -> Result<Endpoints, Error> {
-    match discovered {
-        Some(metadata) => metadata.endpoints(issuer),
-        None => Endpoints::vipps_layout(issuer).ok_or_else(|| {
-            Error::new(
-                ErrorCode::EndpointsUnknown,
-                format!(
-                    "issuer {issuer} is not laid out like Vipps' and has no discovery document"
-                ),
-            )
-        }),
+/// The machines' caches, for [`run`].
+pub trait CacheOf {
+    fn provider_cache(&self) -> &ProviderCache;
+}
+
+impl CacheOf for Begin<'_> {
+    fn provider_cache(&self) -> &ProviderCache {
+        self.cache()
     }
 }
 
-/// The key that signed an id_token, by `kid`: from memory, else the Cache API, else the
-/// provider's JWKS. An unknown `kid` refetches the JWKS once (a rotated key), at most
-/// once per `jwks::REFETCH_COOLDOWN_SECS` per isolate, so forged kids cannot make the Worker
-/// hammer the provider.
-pub async fn signing_key(
-    jwks_uri: &str,
-    kid: Option<&str>,
-    now: u64,
-    timeout_ms: u32,
-) -> Result<Jwk, Error> {
-    let mut entry = JWKS
-        .with_borrow(|all| all.iter().find(|e| e.uri == jwks_uri).cloned())
-        .unwrap_or_else(|| JwksEntry {
-            uri: jwks_uri.to_string(),
-            cache: JwksCache::default(),
-        });
-    if entry.cache.fetched_at.is_none() {
-        if let Some(cache) = cache_api_get(jwks_uri).await {
-            entry.cache = cache;
-        }
-    }
-    let mut fetched = false;
-    loop {
-        // The core's policy: fetch when absent or stale, and for an unknown kid at most
-        // once per cooldown (counted from the last refetch an unknown kid forced).
-        match entry.cache.lookup(kid, now) {
-            KeyLookup::Found(key) => {
-                let key = key.clone();
-                remember(entry);
-                return Ok(key);
-            }
-            KeyLookup::Fetch if !fetched => {}
-            _ => {
-                remember(entry);
-                return Err(Error::new(
-                    ErrorCode::IdTokenKidUnknown,
-                    format!(
-                        "no key in the provider's JWKS has kid {}",
-                        kid.map(|k| format!("\"{k}\""))
-                            .unwrap_or_else(|| "(none)".into())
-                    ),
-                ));
-            }
-        }
-        let response = get(jwks_uri, "the JWKS", timeout_ms).await?;
-        if response.status != 200 {
-            return Err(Error::new(
-                ErrorCode::JwksUnavailable,
-                format!("the JWKS answered HTTP {}", response.status),
-            ));
-        }
-        let keys = parse_jwks(&response.body)?;
-        entry.cache.replace(keys, now);
-        fetched = true;
-        cache_api_put(jwks_uri, &entry.cache).await;
+impl CacheOf for Completion<'_> {
+    fn provider_cache(&self) -> &ProviderCache {
+        self.cache()
     }
 }
 
-fn remember(entry: JwksEntry) {
-    JWKS.with_borrow_mut(|all| {
-        all.retain(|e| e.uri != entry.uri);
-        all.push(entry);
-    });
+/// The Cache API key for an issuer's JWKS: a URL of our own, never fetched.
+fn cache_key(issuer: &str) -> String {
+    let encoded: String = form_urlencoded::byte_serialize(issuer.as_bytes()).collect();
+    format!("https://vipps-login.internal/jwks?issuer={encoded}")
 }
 
-/// The Cache API key for a JWKS: a URL of our own, never fetched.
-fn cache_key(jwks_uri: &str) -> String {
-    let encoded: String = form_urlencoded::byte_serialize(jwks_uri.as_bytes()).collect();
-    format!("https://vipps-login.internal/jwks?uri={encoded}")
-}
-
-async fn cache_api_get(jwks_uri: &str) -> Option<JwksCache> {
-    let mut response = Cache::default()
-        .get(cache_key(jwks_uri), true)
-        .await
-        .ok()??;
+async fn cache_api_get(issuer: &str) -> Option<JwksCache> {
+    let mut response = Cache::default().get(cache_key(issuer), true).await.ok()??;
     serde_json::from_str(&response.text().await.ok()?).ok()
 }
 
 /// Best effort: a Cache API failure only means the next isolate fetches the JWKS itself.
-async fn cache_api_put(jwks_uri: &str, cache: &JwksCache) {
+async fn cache_api_put(issuer: &str, cache: &JwksCache) {
     let Ok(json) = serde_json::to_string(cache) else {
         return;
     };
@@ -241,15 +178,15 @@ async fn cache_api_put(jwks_uri: &str, cache: &JwksCache) {
     {
         return;
     }
-    let _ = Cache::default().put(cache_key(jwks_uri), response).await;
+    let _ = Cache::default().put(cache_key(issuer), response).await;
 }
 
 /// OIDC Core 3.1.3.7 steps 6-8: RSASSA-PKCS1-v1_5 with SHA-256 over the JWS signing
-/// input, through WebCrypto. `jwt` was parsed by [`UnverifiedJwt::parse`], which refuses
-/// every `alg` but RS256. Any failure (a key WebCrypto refuses, a wrong signature) is
-/// `false`.
-pub async fn verify_rs256(key: &Jwk, jwt: &UnverifiedJwt) -> bool {
-    webcrypto_verify(key, jwt).await.unwrap_or(false)
+/// input, through WebCrypto. The core asks only for RS256 ([`UnverifiedJwt::parse`]
+/// refuses every other `alg`). Any failure (a key WebCrypto refuses, a wrong
+/// signature) is `false`.
+pub async fn verify_rs256(check: &SignatureCheck) -> bool {
+    check.alg == "RS256" && webcrypto_verify(&check.key, check).await.unwrap_or(false)
 }
 
 fn set(object: &Object, name: &str, value: &JsValue) -> Result<(), JsValue> {
@@ -260,7 +197,7 @@ fn method(subtle: &JsValue, name: &str) -> Result<Function, JsValue> {
     Reflect::get(subtle, &JsValue::from_str(name))?.dyn_into::<Function>()
 }
 
-async fn webcrypto_verify(key: &Jwk, jwt: &UnverifiedJwt) -> Result<bool, JsValue> {
+async fn webcrypto_verify(key: &Jwk, jwt: &SignatureCheck) -> Result<bool, JsValue> {
     let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))?;
     let subtle = Reflect::get(&crypto, &JsValue::from_str("subtle"))?;
 
@@ -308,8 +245,8 @@ mod tests {
     #[test]
     fn cache_keys_are_urls_of_our_own() {
         assert_eq!(
-            cache_key("https://api.vipps.no/access-management-1.0/access/.well-known/jwks.json"),
-            "https://vipps-login.internal/jwks?uri=https%3A%2F%2Fapi.vipps.no%2Faccess-management-1.0%2Faccess%2F.well-known%2Fjwks.json"
+            cache_key("https://api.vipps.no/access-management-1.0/access/"),
+            "https://vipps-login.internal/jwks?issuer=https%3A%2F%2Fapi.vipps.no%2Faccess-management-1.0%2Faccess%2F"
         );
     }
 }

@@ -1,8 +1,9 @@
 // Whole logins through the built Worker in workerd (miniflare) against the local Vipps
 // Login emulator: GET /login → the emulator (browserless approve) → GET /callback or
 // POST /api/callback → the session cookie → GET /api/session → POST /api/logout; the
-// front-end-driven flow (POST /api/login with values made by the npm package);
-// completion in another browser; duplicate callbacks; unknown, expired and replayed
+// front-end-driven flow (POST /api/login with values made by the npm package); the
+// binding to the browser that started (a copied callback URL elsewhere gets nothing);
+// duplicate callbacks; unknown, expired and replayed
 // states; cancel; client_secret_post; the session cookie; CORS and the JSON content type
 // rule. `make test-worker`.
 import { test, before, after } from "node:test";
@@ -84,7 +85,14 @@ after(async () => {
 async function startLogin(client, returnTo = "/") {
   const response = await client.get(`/login?returnTo=${encodeURIComponent(returnTo)}`);
   assert.equal(response.status, 302, await response.text());
-  assert.deepEqual(response.headers.getSetCookie(), [], "/login sets no cookie: state is the key");
+  // The only cookie: the login-binding one (RFC 9700 4.7.1), kept by the client's jar.
+  const [line, ...more] = response.headers.getSetCookie();
+  assert.deepEqual(more, []);
+  const binding = parseSetCookie(line);
+  assert.match(binding.name, /vipps_login_binding$/);
+  for (const attr of ["httponly", "samesite=lax", "path=/", "max-age=900"]) {
+    assert.ok(binding.attrs.includes(attr), `${attr} in ${binding.attrs}`);
+  }
   return response.headers.get("location");
 }
 
@@ -288,9 +296,12 @@ test("POST /api/login refuses weak or malformed values and anything that would c
   await errorJson(await main.post("/api/login", { ...good, state: "12345678" }), "invalid_options");
   await errorJson(await main.post("/api/login", { ...good, nonce: "short" }), "invalid_options");
   await errorJson(await main.post("/api/login", { ...good, codeVerifier: "short" }), "code_verifier_invalid");
-  for (const extra of [{ clientId: "someone-else" }, { redirectUri: "https://evil.example/cb" }, { scope: "nin" }]) {
+  for (const extra of [{ clientId: "someone-else" }, { redirectUri: "https://evil.example/cb" }, { issuer: "https://evil.example" }]) {
     await errorJson(await main.post("/api/login", { ...good, ...extra }), "invalid_options");
   }
+  // A scope is a subset of VIPPS_SCOPES, never more.
+  const more = await errorJson(await main.post("/api/login", { ...good, scope: "name gender" }), "option_not_allowed");
+  assert.match(more.message, /VIPPS_SCOPES/);
   await errorJson(await main.post("/api/login", "not json"), "invalid_options");
   // None of these registered anything.
   assert.equal((await workers.take(good.state)).status, 404);
@@ -300,14 +311,31 @@ test("POST /api/login refuses weak or malformed values and anything that would c
   assert.equal((await workers.take(evil.state)).transaction.return_to, "/");
 });
 
-test("completion in a second browser with no cookies at all succeeds (Vipps' automatic return)", TIMEOUT, async () => {
-  // Browser A starts (no cookie is set: startLogin checks); browser B is a plain fetch
-  // that has never seen the Worker, with no Cookie header.
+test("a copy of the callback URL in another browser gets nothing and consumes nothing", TIMEOUT, async () => {
   const callback = await callbackUrl(main, "ola", "/welcome");
-  const response = await fetch(callback, { redirect: "manual" });
-  assert.equal(response.status, 302);
-  assert.equal(response.headers.get("location"), "/welcome");
-  assert.equal(sessionCookie(response).name, "vipps_session");
+  const before = emulator.tokenRequests();
+  // A browser that has never seen the Worker, and one with a binding of its own.
+  const fresh = main.fresh();
+  await startLogin(fresh.fresh());
+  const other = main.fresh();
+  await startLogin(other);
+  const missing = await errorPage(await fresh.get(callback), "browser_binding_missing");
+  assert.ok(missing.includes("browser that started it"), missing);
+  await errorPage(await other.get(callback), "browser_binding_mismatch");
+  const { searchParams } = new URL(callback);
+  await errorJson(
+    await fresh.post("/api/callback", { code: searchParams.get("code"), state: searchParams.get("state") }),
+    "browser_binding_missing",
+  );
+  assert.equal(emulator.tokenRequests(), before, "no token request for the refused callbacks");
+  // The browser that started it still completes.
+  const done = await main.get(callback);
+  assert.equal(done.status, 302, await done.clone().text());
+  assert.equal(done.headers.get("location"), "/welcome");
+  assert.equal(sessionCookie(done).name, "vipps_session");
+  // And after it, a copy elsewhere still gets no session.
+  await errorPage(await fresh.get(callback), "browser_binding_missing");
+  await errorPage(await other.get(callback), "browser_binding_mismatch");
 });
 
 test("a duplicate callback gets the same result and the code is redeemed once", TIMEOUT, async () => {
@@ -375,6 +403,10 @@ test("unknown and expired states are transaction_not_found, with the hint", TIME
     return_to: "/",
     created_at: now - 16 * 60,
     expires_at: now - 60,
+    issuer: emulator.issuer,
+    client_id: CLIENT_ID,
+    scope: SCOPES,
+    binding_sha256: "not-this-browser",
   });
   assert.equal(status, 201);
   await errorPage(await main.get(`/callback?code=abc&state=${state}`), "transaction_not_found");

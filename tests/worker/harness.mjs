@@ -45,6 +45,10 @@ export async function freePort() {
 
 export const POST_CLIENT_ID = "post-client";
 export const POST_CLIENT_SECRET = "post-secret";
+/** A partner's sales unit: authorize takes its msn instead of a client_id. */
+export const PARTNER_CLIENT_ID = "partner-client";
+export const PARTNER_CLIENT_SECRET = "partner-secret";
+export const PARTNER_MSN = "123456";
 
 /**
  * Starts the emulator binary on a free port with a config registering `redirectUri` (one
@@ -70,6 +74,7 @@ scopes = ["openid", "name", "email", "phoneNumber", "address", "birthDate", "nin
 sub_secret = "worker-test"
 ${unit("Worker test shop", CLIENT_ID, CLIENT_SECRET, "client_secret_basic")}
 ${unit("Worker post shop", POST_CLIENT_ID, POST_CLIENT_SECRET, "client_secret_post")}
+${unit("Worker partner shop", PARTNER_CLIENT_ID, PARTNER_CLIENT_SECRET, "client_secret_basic")}msn = "${PARTNER_MSN}"
 
 [[users]]
 id = "ola"
@@ -217,19 +222,46 @@ export async function startWorkers(port, workers) {
 
 /**
  * Requests to one Worker with URLs on `base` (the redirect URI's origin, so the Worker
- * sees the same origin whichever way it is reached). Redirects are never followed.
+ * sees the same origin whichever way it is reached), as one browser: the login-binding
+ * cookie the Worker sets is kept and sent back, like a browser's cookie jar (the session
+ * cookie is passed explicitly by the tests that use it). `fresh()` is another browser on
+ * the same Worker. Redirects are never followed.
  */
 export class WorkerClient {
   constructor(fetchFn, base) {
     this.fetchFn = fetchFn;
     this.base = base;
+    /** name → value of the binding cookies this "browser" holds. */
+    this.jar = new Map();
+  }
+
+  /** Another browser: the same Worker, an empty cookie jar. */
+  fresh() {
+    return new WorkerClient(this.fetchFn, this.base);
+  }
+
+  /** The binding cookie this browser holds, if any. */
+  binding() {
+    for (const [name, value] of this.jar) if (name.endsWith("vipps_login_binding")) return { name, value };
+    return null;
   }
 
   /** `path` may be a path or an absolute URL on the Worker (a callback URL). */
-  request(path, init = {}) {
+  async request(path, init = {}) {
     const url = new URL(path, this.base);
     const target = new URL(url.pathname + url.search, this.base);
-    return this.fetchFn(target.href, { redirect: "manual", ...init });
+    const headers = { ...(init.headers ?? {}) };
+    const jar = [...this.jar].map(([n, v]) => `${n}=${v}`);
+    const given = headers.cookie ? [headers.cookie] : [];
+    if (jar.length || given.length) headers.cookie = [...jar, ...given].join("; ");
+    const response = await this.fetchFn(target.href, { redirect: "manual", ...init, headers });
+    for (const line of response.headers.getSetCookie()) {
+      const cookie = parseSetCookie(line);
+      if (!cookie.name.endsWith("vipps_login_binding")) continue;
+      if (cookie.value === "" || cookie.attrs.includes("max-age=0")) this.jar.delete(cookie.name);
+      else this.jar.set(cookie.name, cookie.value);
+    }
+    return response;
   }
 
   get(path, headers = {}) {
@@ -242,6 +274,19 @@ export class WorkerClient {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
       body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+  }
+
+  /** POST a form (the confirmation page's), from this Worker's own origin unless told. */
+  postForm(path, fields, headers = {}) {
+    return this.request(path, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        origin: new URL(this.base).origin,
+        ...headers,
+      },
+      body: new URLSearchParams(fields).toString(),
     });
   }
 }

@@ -29,6 +29,7 @@ before(async () => {
       VIPPS_REDIRECT_URI: redirectUri,
       VIPPS_SCOPES: "openid profile email",
       VIPPS_TOKEN_AUTH_METHOD: "client_secret_basic",
+      VIPPS_ALLOWED_FLOWS: "automatic_return_from_vipps_app",
       SESSION_SECRET,
     },
   });
@@ -40,8 +41,8 @@ after(async () => {
   await provider?.close();
 });
 
-async function login(returnTo, options = {}) {
-  const response = await worker.get(`/login?returnTo=${encodeURIComponent(returnTo)}`);
+async function login(returnTo, options = {}, query = "") {
+  const response = await worker.get(`/login?returnTo=${encodeURIComponent(returnTo)}${query}`);
   assert.equal(response.status, 302, await response.text());
   const location = response.headers.get("location");
   assert.ok(location.startsWith(`${provider.issuer}/`), location);
@@ -94,4 +95,42 @@ test("oidc-provider: a cancelled login is access_denied; a wrong iss is refused"
   const mixedUp = await worker.get(callback.href);
   assert.ok((await mixedUp.text()).includes("<code>issuer_mismatch</code>"));
   assert.deepEqual(mixedUp.headers.getSetCookie(), []);
+});
+
+test("oidc-provider: RFC 9207 iss is required, since its discovery advertises it", TIMEOUT, async () => {
+  const callback = new URL(await login("/"));
+  callback.searchParams.delete("iss");
+  const stripped = await worker.get(callback.href);
+  const html = await stripped.text();
+  assert.equal(stripped.status, 400, html);
+  assert.ok(html.includes("<code>issuer_missing</code>"), html);
+  assert.ok(html.includes("authorization_response_iss_parameter_supported"), html);
+  assert.deepEqual(stripped.headers.getSetCookie(), []);
+});
+
+test("oidc-provider: bound to the browser that started; another browser confirms only in the automatic flow", TIMEOUT, async () => {
+  // A plain login's callback in another browser: refused, and the real browser finishes.
+  const callback = await login("/mine");
+  const other = worker.fresh();
+  const refused = await other.get(callback);
+  assert.ok((await refused.text()).includes("<code>browser_binding_missing</code>"));
+  assert.equal(refused.status, 400);
+  const done = await worker.get(callback);
+  assert.equal(done.status, 302, await done.clone().text());
+  assert.equal(done.headers.get("location"), "/mine");
+
+  // The automatic flow: the other browser is shown who logs in, and confirms.
+  const automatic = await login("/theirs", {}, "&requestedFlow=automatic_return_from_vipps_app");
+  const second = worker.fresh();
+  const page = await second.get(automatic);
+  const html = await page.text();
+  assert.equal(page.status, 200, html);
+  assert.ok(html.includes(`Continue as ${TEST_ACCOUNT.name}?`), html);
+  assert.ok(!page.headers.getSetCookie().some((l) => l.startsWith("vipps_session")), "no session before the confirmation");
+  const state = new URL(automatic).searchParams.get("state");
+  const confirmed = await second.postForm("/callback", { state });
+  assert.equal(confirmed.status, 303, await confirmed.clone().text());
+  assert.equal(confirmed.headers.get("location"), "/theirs");
+  const session = confirmed.headers.getSetCookie().map(parseSetCookie).find((c) => c.name === "vipps_session");
+  assert.ok(session?.value, "the session after the confirmation");
 });

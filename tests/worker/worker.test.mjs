@@ -115,6 +115,8 @@ test("GET /api/config: the public settings, nothing secret", TIMEOUT, async () =
     appRedirectUri: redirectUri,
     scopes: SCOPES.split(" "),
     environment: "custom",
+    // No VIPPS_ALLOWED_* settings: no per-login option is accepted.
+    options: { markets: [], requestedFlows: [], finalRedirectIsApp: false, acrValues: [] },
   });
   for (const secret of [CLIENT_SECRET, SESSION_SECRET]) assert.ok(!text.includes(secret), "a secret leaked");
 });
@@ -222,7 +224,9 @@ test("unknown routes 404, wrong methods 405", TIMEOUT, async () => {
   assert.deepEqual(await unknown.json(), { error: "not_found" });
   for (const [method, path, allow] of [
     ["POST", "/api/config", "GET"],
-    ["POST", "/callback", "GET"],
+    ["PUT", "/callback", "GET, POST"],
+    ["POST", "/login", "GET"],
+    ["GET", "/api/confirm", "POST"],
     ["GET", "/api/login", "POST"],
     ["GET", "/api/callback", "POST"],
     ["DELETE", "/api/session", "GET"],

@@ -1,0 +1,230 @@
+//! The way back: `GET /callback` (Worker-driven) and `POST /api/callback` (front-end
+//! driven) complete the login ([`complete`]); when Vipps brought the user back to
+//! another browser (`automatic_return_from_vipps_app` only), that browser first sees who
+//! is logging in and confirms with `POST /callback` (the page's form) or
+//! `POST /api/confirm` (the front-end's button) before any session is set.
+
+use super::authorize::{browser_binding, set_binding};
+use super::complete::{self, CallingBrowser, Finished};
+use super::config::Config;
+use super::respond::{
+    confirm_page, error_answer, error_page, json_response, redirect, redirect_with_status, Answer,
+};
+use super::transactions::TransactionStore;
+use crate::binding::BrowserBinding;
+use crate::error::{Error, ErrorCode};
+use crate::session::set_cookie;
+use crate::transaction::CompletedLogin;
+use serde::Deserialize;
+use serde_json::json;
+use worker::{Env, Request, Response};
+
+fn calling_browser(req: &Request, config: &Config) -> worker::Result<CallingBrowser> {
+    let (binding, had_cookie) = browser_binding(req, config)?;
+    Ok(CallingBrowser {
+        binding,
+        had_cookie,
+    })
+}
+
+fn add_session_cookie(
+    response: &mut Response,
+    done: &CompletedLogin,
+    config: &Config,
+) -> worker::Result<()> {
+    response.headers_mut().append(
+        "set-cookie",
+        &set_cookie(&done.session, config.secure_cookies()),
+    )
+}
+
+/// A browser without a binding gets the one made for it with its confirmation page, so
+/// that only it can confirm.
+fn bind_if_new(
+    response: &mut Response,
+    browser: &CallingBrowser,
+    config: &Config,
+) -> worker::Result<()> {
+    if browser.had_cookie {
+        return Ok(());
+    }
+    set_binding(response, &browser.binding, config)
+}
+
+/// `GET /callback?code&state[&iss]`: completes the login, sets the session cookie and
+/// sends the user to the transaction's `returnTo`; another browser in the automatic
+/// flow gets the confirmation page; on failure a small page with the error code,
+/// message and hint.
+pub async fn callback(req: &Request, env: &Env, config: &Config) -> worker::Result<Answer> {
+    let url = req.inner().url();
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let browser = calling_browser(req, config)?;
+    let store = TransactionStore::from_env(env)?;
+    match complete::complete_login(&store, config, query, &browser).await? {
+        Ok(Finished::LoggedIn(done)) => {
+            let mut response = redirect(&done.return_to)?;
+            add_session_cookie(&mut response, &done, config)?;
+            Answer::ok(response)
+        }
+        Ok(Finished::Confirm { result, state }) => {
+            let mut response = confirm_page(&result.display_name, &state)?;
+            bind_if_new(&mut response, &browser, config)?;
+            Answer::ok(response)
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+/// The binding a confirmation must come with; none is `confirmation_required`.
+fn confirming_binding(req: &Request, config: &Config) -> worker::Result<Option<BrowserBinding>> {
+    let cookies = req.headers().get("cookie")?.unwrap_or_default();
+    Ok(BrowserBinding::from_cookie_header(
+        &cookies,
+        config.secure_cookies(),
+    ))
+}
+
+fn no_confirmation() -> Error {
+    Error::new(
+        ErrorCode::ConfirmationRequired,
+        "this browser has no login waiting for confirmation",
+    )
+}
+
+/// `POST /callback` with the confirmation page's form (`state=...`): the browser that
+/// redeemed the login confirms it, gets the session and goes on (303). The router has
+/// already required a form body and this Worker's own `Origin`.
+pub async fn confirm_form(
+    req: &Request,
+    body: &str,
+    env: &Env,
+    config: &Config,
+) -> worker::Result<Answer> {
+    let state = form_urlencoded::parse(body.as_bytes())
+        .find(|(name, _)| name == "state")
+        .map(|(_, value)| value.into_owned());
+    let (Some(state), Some(binding)) = (state, confirming_binding(req, config)?) else {
+        return error_page(&no_confirmation());
+    };
+    let store = TransactionStore::from_env(env)?;
+    match store.confirm(&state, &binding.sha256()).await? {
+        Ok(done) => {
+            let mut response = redirect_with_status(&done.return_to, 303)?;
+            add_session_cookie(&mut response, &done, config)?;
+            Answer::ok(response)
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+/// The body of `POST /api/callback`: the parameters, or the callback's raw query.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum CallbackBody {
+    Query {
+        query: String,
+    },
+    Params {
+        code: String,
+        state: String,
+        #[serde(default)]
+        iss: Option<String>,
+    },
+}
+
+/// `POST /api/callback`: as `GET /callback`, answering `200 {user}` with the session
+/// cookie, or, for another browser in the automatic flow, `202 {confirm: {name}, state}`
+/// (show the name, then `POST /api/confirm`).
+pub async fn api_callback(
+    req: &Request,
+    body: &str,
+    env: &Env,
+    config: &Config,
+) -> worker::Result<Answer> {
+    let query = match serde_json::from_str::<CallbackBody>(body) {
+        Ok(CallbackBody::Query { query }) => query,
+        Ok(CallbackBody::Params { code, state, iss }) => {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.append_pair("code", &code).append_pair("state", &state);
+            if let Some(iss) = &iss {
+                form.append_pair("iss", iss);
+            }
+            form.finish()
+        }
+        Err(_) => {
+            return error_answer(&Error::new(
+                ErrorCode::CallbackInvalid,
+                "the body must be JSON {code, state, iss?} or {query}",
+            ))
+        }
+    };
+    let browser = calling_browser(req, config)?;
+    let store = TransactionStore::from_env(env)?;
+    match complete::complete_login(&store, config, &query, &browser).await? {
+        Ok(Finished::LoggedIn(done)) => {
+            let mut response = json_response(200, &json!({ "user": done.user }))?;
+            add_session_cookie(&mut response, &done, config)?;
+            Answer::ok(response)
+        }
+        Ok(Finished::Confirm { result, state }) => {
+            let body = json!({ "confirm": { "name": result.display_name }, "state": state });
+            let mut response = json_response(202, &body)?;
+            bind_if_new(&mut response, &browser, config)?;
+            Answer::ok(response)
+        }
+        Err(e) => error_answer(&e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmBody {
+    state: String,
+}
+
+/// `POST /api/confirm {state}`: the front-end's "Continue as ..." button, in the
+/// browser that got the 202.
+pub async fn api_confirm(
+    req: &Request,
+    body: &str,
+    env: &Env,
+    config: &Config,
+) -> worker::Result<Answer> {
+    let Ok(ConfirmBody { state }) = serde_json::from_str(body) else {
+        return error_answer(&Error::new(
+            ErrorCode::InvalidOptions,
+            "the body must be JSON {state}",
+        ));
+    };
+    let Some(binding) = confirming_binding(req, config)? else {
+        return error_answer(&no_confirmation());
+    };
+    let store = TransactionStore::from_env(env)?;
+    match store.confirm(&state, &binding.sha256()).await? {
+        Ok(done) => {
+            let mut response = json_response(200, &json!({ "user": done.user }))?;
+            add_session_cookie(&mut response, &done, config)?;
+            Answer::ok(response)
+        }
+        Err(e) => error_answer(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_bodies() {
+        assert!(matches!(
+            serde_json::from_str::<CallbackBody>(r#"{"query":"?code=a&state=b"}"#),
+            Ok(CallbackBody::Query { .. })
+        ));
+        assert!(matches!(
+            serde_json::from_str::<CallbackBody>(r#"{"code":"a","state":"b","iss":"i"}"#),
+            Ok(CallbackBody::Params { iss: Some(_), .. })
+        ));
+        assert!(serde_json::from_str::<CallbackBody>(r#"{"code":"a"}"#).is_err());
+        assert!(serde_json::from_str::<ConfirmBody>(r#"{"state":"s","x":1}"#).is_err());
+    }
+}
