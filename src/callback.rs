@@ -100,6 +100,24 @@ fn normalize_question_marks(query: &str) -> String {
     out
 }
 
+/// [`parse_callback`], and with `iss_required` a callback without `iss` is refused
+/// (RFC 9207 2.4: the provider advertises `authorization_response_iss_parameter_supported`).
+/// Server-side only: kept apart so the browser build carries none of it.
+pub fn check_callback(
+    input: &str,
+    expected_state: &str,
+    expected_issuer: Option<&str>,
+    iss_required: bool,
+) -> Result<Callback> {
+    if iss_required && read_callback_params(input)?.iss.is_none() {
+        return Err(Error::new(
+            ErrorCode::IssuerMissing,
+            "the callback has no iss, and the provider says it always sends one (RFC 9207)",
+        ));
+    }
+    parse_callback(input, expected_state, expected_issuer)
+}
+
 /// Reads and checks a callback: RFC 9207 `iss` (when present and an issuer is
 /// expected), then `state` in constant time, then Vipps' error, then `code`.
 pub fn parse_callback(
@@ -107,24 +125,7 @@ pub fn parse_callback(
     expected_state: &str,
     expected_issuer: Option<&str>,
 ) -> Result<Callback> {
-    check_callback(input, expected_state, expected_issuer, false)
-}
-
-/// [`parse_callback`], and with `iss_required` a callback without `iss` is refused
-/// (RFC 9207 2.4: the provider advertises `authorization_response_iss_parameter_supported`).
-pub fn check_callback(
-    input: &str,
-    expected_state: &str,
-    expected_issuer: Option<&str>,
-    iss_required: bool,
-) -> Result<Callback> {
     let params = read_callback_params(input)?;
-    if iss_required && params.iss.is_none() {
-        return Err(Error::new(
-            ErrorCode::IssuerMissing,
-            "the callback has no iss, and the provider says it always sends one (RFC 9207)",
-        ));
-    }
     if let (Some(iss), Some(expected)) = (&params.iss, expected_issuer) {
         if iss.as_bytes() != expected.as_bytes() {
             return Err(Error::new(

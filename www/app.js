@@ -35,7 +35,10 @@ function showError(err, panel) {
   $("error-hint").textContent = err?.hint ?? "";
   $("error-hint").hidden = !err?.hint;
   $("error-details").replaceChildren(...detailList(err ?? {}));
-  panel.querySelector("form").after(box);
+  // Below the panel's form, or at the end of a panel without one.
+  const form = panel.querySelector("form");
+  if (form) form.after(box);
+  else panel.append(box);
   box.hidden = false;
 }
 
@@ -200,6 +203,48 @@ async function loadWorkerConfig() {
   return workerConfig;
 }
 
+// Names for the markets /api/config may allow (Vipps in Norway, MobilePay elsewhere).
+const MARKETS = {
+  NO: "Norway (Vipps)",
+  SE: "Sweden (MobilePay)",
+  DK: "Denmark (MobilePay)",
+  FI: "Finland (MobilePay)",
+};
+const AUTOMATIC_RETURN = "automatic_return_from_vipps_app";
+const APP_AUTH = "urn:vipps:acr:app_auth";
+
+/** Offers only the per-login options the Worker's settings allow (/api/config). */
+function showLoginOptions(options = {}) {
+  const markets = options.markets ?? [];
+  $("market").append(...markets.map((m) => el("option", { value: m }, MARKETS[m] ? `${m}: ${MARKETS[m]}` : m)));
+  $("market-row").hidden = !markets.length;
+  $("automatic-return-row").hidden = !(options.requestedFlows ?? []).includes(AUTOMATIC_RETURN);
+  $("app-auth-row").hidden = !(options.acrValues ?? []).includes(APP_AUTH);
+  const offered = ["market-row", "automatic-return-row", "app-auth-row"].some((id) => !$(id).hidden);
+  $("login-options").hidden = !offered;
+  $("login-options").addEventListener("change", updateWorkerLink);
+  updateWorkerLink();
+}
+
+/** The chosen options, as GET /login's query and POST /api/login's JSON both name them. */
+function chosenOptions() {
+  const chosen = {};
+  if (!$("market-row").hidden && $("market").value) chosen.market = $("market").value;
+  if (!$("automatic-return-row").hidden && $("automatic-return").checked) chosen.requestedFlow = AUTOMATIC_RETURN;
+  if (!$("app-auth-row").hidden && $("app-auth").checked) chosen.acrValues = APP_AUTH;
+  return chosen;
+}
+
+// Worker-driven: a plain link, its query following the options.
+function updateWorkerLink() {
+  // "/" and ":" may stay as they are in a query (RFC 3986), which reads better.
+  const query = new URLSearchParams({ returnTo: "/", ...chosenOptions() }).toString()
+    .replace(/%2F/gi, "/").replace(/%3A/gi, ":");
+  const href = `/login?${query}`;
+  $("login-worker").href = href;
+  $("login-worker-request").textContent = `GET ${href}`;
+}
+
 // Front-end-driven: state, nonce and PKCE from the package, registered with the Worker.
 async function onLoginFrontEnd() {
   clearError();
@@ -207,7 +252,7 @@ async function onLoginFrontEnd() {
     const state = randomState();
     const nonce = randomNonce();
     const { codeVerifier } = createPkce();
-    const { url } = await postJson("/api/login", { state, nonce, codeVerifier, returnTo: "/" });
+    const { url } = await postJson("/api/login", { state, nonce, codeVerifier, returnTo: "/", ...chosenOptions() });
     // The callback page checks the callback against these before sending it on.
     sessionStorage.setItem("vipps-login-app", JSON.stringify({ state, issuer: workerConfig.issuer }));
     location.assign(url);
@@ -246,6 +291,7 @@ async function startWorkerPanels() {
   if (!(await loadWorkerConfig())) return false;
   $("worker-panel").hidden = false;
   $("session-panel").hidden = false;
+  showLoginOptions(workerConfig.options);
   $("login-frontend").addEventListener("click", onLoginFrontEnd);
   $("logout").addEventListener("click", onLogout);
   // The playground's defaults follow the Worker's settings.

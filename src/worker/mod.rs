@@ -176,11 +176,26 @@ fn refuse_post(
     }
     let url = req.inner().url();
     let own = origin_of(&url);
+    // A browser's own word that the form is this site's (a header no page can set),
+    // for browsers that send `Origin: null` under a strict referrer policy.
+    let same_origin_fetch = req.headers().get("sec-fetch-site")?.as_deref() == Some("same-origin");
     let allowed = match origin {
+        Some("null") if form => same_origin_fetch,
         Some(origin) if form => own == Some(origin),
         Some(origin) => own == Some(origin) || config.allowed_origins.iter().any(|a| a == origin),
         None => !form,
     };
+    if !allowed && form {
+        // A page, as the confirmation is one: the customer sees words, not JSON.
+        let e = crate::error::Error::new(
+            crate::error::ErrorCode::ConfirmationRequired,
+            "the confirmation must come from this site's own page",
+        );
+        let mut answer = respond::error_page(&e)?;
+        answer.response = answer.response.with_status(403);
+        answer.error = Some("origin_not_allowed");
+        return Ok(Some(answer));
+    }
     if !allowed {
         let body = json!({
             "error": "origin_not_allowed",

@@ -103,7 +103,14 @@ Continue only if you are {name} and you just started this login yourself.</p>\
             escape_html(state),
         ),
     );
-    html_response(200, html)
+    let mut response = html_response(200, html)?;
+    // Not no-referrer: with it, browsers send `Origin: null` on the form's POST, which
+    // the router could not tell from a cross-site one. Same-origin only, so the URL
+    // (which holds the code) never leaves this site.
+    response
+        .headers_mut()
+        .set("referrer-policy", "same-origin")?;
+    Ok(response)
 }
 
 fn page(title: &str, body: &str) -> String {

@@ -1,7 +1,10 @@
 // End to end in real headless Chromium: the demo page served by the Worker (workerd),
 // both ways in, through the local Vipps emulator's landing page, back to a logged-in
-// page; cancel; a login completed in a fresh browser; logout. Screenshots go to
-// test-results/. `make test-e2e`.
+// page; cancel; logout; the per-login options (market, acr_values) reaching Vipps; a
+// login bound to the browser that started it (a fresh browser is refused, the first one
+// still completes) and, with Vipps' automatic return, a fresh browser that confirms who
+// is logging in before it gets a session. Screenshots go to test-results/.
+// `make test-e2e`.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
@@ -133,34 +136,227 @@ test("cancel shows vipps_access_denied with its hint, in both flows", TIMEOUT, a
   await context.close();
 });
 
-test("a login started in one browser completes in a fresh one (Vipps' automatic return)", TIMEOUT, async () => {
-  const first = await openShop();
-  // Catch the redirect back from Vipps in the first browser instead of following it.
+/** Whether a browser context has a session: its cookie, and what GET /api/session says. */
+async function sessionOf(context) {
+  const cookie = (await context.cookies()).find((c) => c.name === "vipps_session" && c.value);
+  const response = await context.request.get(`${stack.url}api/session`);
+  return { cookie: Boolean(cookie), status: response.status(), user: (await response.json()).user };
+}
+
+async function assertNoSession(context) {
+  const session = await sessionOf(context);
+  assert.equal(session.cookie, false, "no session cookie");
+  assert.equal(session.status, 401);
+  assert.equal(session.user, undefined);
+}
+
+/**
+ * Starts a login in `page` with `button` (#login-worker or #login-frontend), approves it
+ * on the emulator, and catches the redirect back from Vipps instead of following it.
+ * → { callbackUrl, authorizeUrl }
+ */
+async function approveAndCatch(page, button) {
   let caught;
   const callback = new Promise((resolve) => {
     caught = resolve;
   });
   // (Playwright does not route the requests of a redirect chain, so catch the
   // emulator's answer to the approve form and keep its Location.)
-  await first.page.route("**/oauth2/auth/decision", async (route) => {
+  await page.route("**/oauth2/auth/decision", async (route) => {
     const response = await route.fetch({ maxRedirects: 0 });
     caught(response.headers().location);
     await route.abort();
   });
-  await first.page.click("#login-worker");
-  await decide(first.page);
+  await page.click(button);
+  await page.waitForURL((u) => u.href.startsWith(stack.issuer));
+  const authorizeUrl = new URL(page.url());
+  await decide(page);
   const callbackUrl = await callback;
+  await page.unroute("**/oauth2/auth/decision");
   assert.match(callbackUrl, /[?&]code=/, "the emulator redirected back with a code");
+  return { callbackUrl, authorizeUrl };
+}
 
-  // A second browser with none of the first one's cookies completes it.
-  const second = await openShop();
+/** A browser context with none of the others' cookies (or session storage). */
+async function freshBrowser() {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on("pageerror", (err) => pageErrors.push(err.message));
+  return { context, page, pageErrors };
+}
+
+test("the options offered are the ones /api/config allows; the Worker-driven link follows them", TIMEOUT, async () => {
+  const { context, page, pageErrors } = await openShop();
+  const { options } = await (await context.request.get(`${stack.url}api/config`)).json();
+  assert.ok(await page.locator("#login-options").isVisible());
+  const markets = await page.locator("#market option").evaluateAll((all) => all.map((o) => o.value));
+  assert.deepEqual(markets, ["", ...options.markets], "none first (the default), then the allowed markets");
+  assert.equal(await page.locator("#market").inputValue(), "");
+  assert.ok(await page.getByLabel(/Vipps may return me in another browser/).isVisible());
+  assert.ok(await page.getByLabel(/Confirm in the app/).isVisible());
+  assert.equal(await page.getByLabel(/finalRedirectIsApp/).count(), 0, "not allowed by wrangler.toml, not offered");
+  assert.equal(await page.locator("#login-worker").getAttribute("href"), "/login?returnTo=/");
+
+  await page.selectOption("#market", "FI");
+  await page.getByLabel(/Vipps may return me in another browser/).check();
+  await page.getByLabel(/Confirm in the app/).check();
+  assert.equal(await page.locator("#login-worker").getAttribute("href"),
+    "/login?returnTo=/&market=FI&requestedFlow=automatic_return_from_vipps_app&acrValues=urn:vipps:acr:app_auth");
+  assert.match(await page.locator("#login-worker-request").textContent(), /^GET \/login\?returnTo=\/&market=FI&/);
+  await page.locator("#worker-panel").screenshot({ path: join(root, "test-results/e2e-login-options.png") });
+  assert.deepEqual(pageErrors, []);
+  await context.close();
+});
+
+test("the chosen market and acr_values reach the authorize URL, in both flows", TIMEOUT, async () => {
+  for (const [button, market] of [["#login-worker", "DK"], ["#login-frontend", "SE"]]) {
+    const { context, page, pageErrors } = await openShop();
+    await page.selectOption("#market", market);
+    await page.getByLabel(/Confirm in the app/).check();
+    await page.click(button);
+    await page.waitForURL((u) => u.href.startsWith(stack.issuer));
+    // The emulator's landing page is the authorize URL the Worker built.
+    const landing = new URL(page.url());
+    assert.equal(landing.searchParams.get("market"), market, `${button}: ${landing}`);
+    assert.equal(landing.searchParams.get("acr_values"), "urn:vipps:acr:app_auth");
+    assert.equal(landing.searchParams.get("requested_flow"), null, "the automatic return was not asked for");
+    // The id_token then carries that acr, which the Worker requires: the login completes.
+    await decide(page);
+    await page.waitForURL(stack.url);
+    await assertLoggedInAsOla(page);
+    assert.deepEqual(pageErrors, []);
+    await context.close();
+  }
+});
+
+test("a login is bound to its browser: a fresh one is refused (browser_binding_missing), the first one still completes", TIMEOUT, async () => {
+  // Worker-driven: GET /callback.
+  let first = await openShop();
+  let { callbackUrl, authorizeUrl } = await approveAndCatch(first.page, "#login-worker");
+  assert.equal(authorizeUrl.searchParams.get("requested_flow"), null);
+  let second = await freshBrowser();
+  const refused = await second.page.goto(callbackUrl);
+  assert.equal(refused.status(), 400);
+  const html = await second.page.content();
+  assert.match(html, /<code>browser_binding_missing<\/code>/);
+  assert.match(html, /automatic_return_from_vipps_app/, "the hint names the way to allow it");
+  await second.page.screenshot({ path: join(root, "test-results/e2e-refused-other-browser.png"), fullPage: true });
+  await assertNoSession(second.context);
+  // Nothing was consumed: the same callback URL, in the browser that started the login.
+  await first.page.goto(callbackUrl);
+  await first.page.waitForURL(stack.url);
+  await assertLoggedInAsOla(first.page);
+  // The code is single use: the fresh browser is still refused, and still has no session.
+  const again = await second.page.goto(callbackUrl);
+  assert.equal(again.status(), 400);
+  await assertNoSession(second.context);
+  await first.context.close();
+  await second.context.close();
+
+  // Front-end-driven: /app/callback → POST /api/callback.
+  first = await openShop();
+  ({ callbackUrl } = await approveAndCatch(first.page, "#login-frontend"));
+  assert.ok(callbackUrl.startsWith(`${stack.url}app/callback?`), callbackUrl);
+  second = await freshBrowser();
+  const answer = second.page.waitForResponse((r) => r.url().endsWith("/api/callback"));
   await second.page.goto(callbackUrl);
+  assert.equal((await answer).status(), 400);
+  await second.page.waitForSelector('body[data-done="error"]');
+  assert.equal(await second.page.locator("#error-code").textContent(), "browser_binding_missing");
+  assert.match(await second.page.locator("#error-message").textContent(), /cookie/);
+  assert.match(await second.page.locator("#error-hint").textContent(), /browser that started it/);
+  await second.page.screenshot({ path: join(root, "test-results/e2e-refused-other-browser-app.png"), fullPage: true });
+  await assertNoSession(second.context);
+  await first.page.goto(callbackUrl);
+  await first.page.waitForURL(stack.url);
+  await assertLoggedInAsOla(first.page);
+  assert.deepEqual(second.pageErrors, []);
+  await first.context.close();
+  await second.context.close();
+});
+
+test("automatic return, Worker-driven: a fresh browser is asked \"Continue as Ola Nordmann?\" and logged in only after the button", TIMEOUT, async () => {
+  const first = await openShop();
+  await first.page.getByLabel(/Vipps may return me in another browser/).check();
+  const { callbackUrl, authorizeUrl } = await approveAndCatch(first.page, "#login-worker");
+  assert.equal(authorizeUrl.searchParams.get("requested_flow"), "automatic_return_from_vipps_app");
+
+  const second = await freshBrowser();
+  const page = await second.page.goto(callbackUrl);
+  assert.equal(page.status(), 200);
+  await second.page.getByRole("heading", { name: "Continue as Ola Nordmann?" }).waitFor();
+  await second.page.screenshot({ path: join(root, "test-results/confirm-other-browser.png"), fullPage: true });
+  // Only the binding so far, no session.
+  await assertNoSession(second.context);
+  assert.ok((await second.context.cookies()).some((c) => c.name === "vipps_login_binding"));
+  assert.ok(await second.page.getByRole("link", { name: "Cancel" }).isVisible());
+
+  // The form POSTs to /callback (same origin) and is answered 303 to returnTo.
+  const posted = second.page.waitForResponse((r) => r.request().method() === "POST" && r.url() === `${stack.url}callback`);
+  await second.page.getByRole("button", { name: "Continue as Ola Nordmann" }).click();
+  const confirmed = await posted;
+  assert.equal(confirmed.status(), 303,
+    `POST /callback answered ${confirmed.status()} ${await confirmed.text().catch(() => "")} ` +
+    `(Origin: ${await confirmed.request().headerValue("origin")})`);
   await second.page.waitForURL(stack.url);
+  await second.page.waitForSelector('body[data-ready="true"]');
   await assertLoggedInAsOla(second.page);
-  // The first browser is not logged in, and the state cannot be used again there.
-  await first.page.unroute("**/oauth2/auth/decision");
+  assert.ok((await sessionOf(second.context)).cookie);
+
+  // The browser that started it did not get the session, and the code is spent.
   await first.page.goto(stack.url);
   await first.page.waitForSelector('#session-state[data-state="logged-out"]');
+  const late = await first.page.goto(callbackUrl);
+  assert.equal(late.status(), 400);
+  await assertNoSession(first.context);
+  assert.deepEqual(second.pageErrors, []);
+  await first.context.close();
+  await second.context.close();
+});
+
+test("automatic return, front-end-driven: /app/callback in a fresh browser asks, then POST /api/confirm logs it in", TIMEOUT, async () => {
+  const first = await openShop();
+  await first.page.getByLabel(/Vipps may return me in another browser/).check();
+  const { callbackUrl, authorizeUrl } = await approveAndCatch(first.page, "#login-frontend");
+  assert.equal(authorizeUrl.searchParams.get("requested_flow"), "automatic_return_from_vipps_app");
+  assert.ok(callbackUrl.startsWith(`${stack.url}app/callback?`), callbackUrl);
+
+  const second = await freshBrowser();
+  const answer = second.page.waitForResponse((r) => r.url().endsWith("/api/callback"));
+  await second.page.goto(callbackUrl);
+  const accepted = await answer;
+  assert.equal(accepted.status(), 202);
+  assert.deepEqual((await accepted.json()).confirm, { name: "Ola Nordmann" });
+  await second.page.waitForSelector('body[data-done="confirm"]');
+  assert.equal(await second.page.locator("#callback-status").textContent(), "Continue as Ola Nordmann?");
+  await second.page.screenshot({ path: join(root, "test-results/confirm-other-browser-app.png"), fullPage: true });
+  await assertNoSession(second.context);
+
+  // Read the Worker's answer to POST /api/confirm before the page navigates away.
+  let answered;
+  const confirmed = new Promise((resolve) => {
+    answered = resolve;
+  });
+  await second.page.route("**/api/confirm", async (route) => {
+    const response = await route.fetch();
+    const json = await response.json();
+    answered({ status: response.status(), json });
+    await route.fulfill({ response, json });
+  });
+  await second.page.getByRole("button", { name: "Continue as Ola Nordmann" }).click();
+  const done = await confirmed;
+  assert.equal(done.status, 200, JSON.stringify(done.json));
+  const { user } = done.json;
+  assert.equal(user.name, "Ola Nordmann");
+  assert.equal(user.nin, undefined);
+  await second.page.waitForURL(stack.url);
+  await second.page.waitForSelector('body[data-ready="true"]');
+  await assertLoggedInAsOla(second.page);
+
+  await first.page.goto(stack.url);
+  await first.page.waitForSelector('#session-state[data-state="logged-out"]');
+  assert.deepEqual(second.pageErrors, []);
   await first.context.close();
   await second.context.close();
 });

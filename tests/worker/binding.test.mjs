@@ -108,9 +108,16 @@ test("automatic return: another browser sees who logs in, confirms by POST, and 
   assert.ok((await (await main.get(callback)).text()).includes("<code>browser_binding_mismatch</code>"));
 
   // CSRF: a cross-site form, a POST without Origin, or JSON cannot confirm for B.
-  const crossSite = await b.postForm("/callback", { state }, { origin: "https://evil.example" });
-  assert.equal(crossSite.status, 403);
-  assert.equal((await crossSite.json()).error, "origin_not_allowed");
+  for (const headers of [
+    { origin: "https://evil.example" },
+    { origin: "null" },
+    { origin: "null", "sec-fetch-site": "cross-site" },
+  ]) {
+    const crossSite = await b.postForm("/callback", { state }, headers);
+    assert.equal(crossSite.status, 403, JSON.stringify(headers));
+    assert.ok((await crossSite.text()).includes("<code>confirmation_required</code>"));
+    assert.equal(cookieOf(crossSite, "vipps_session"), undefined);
+  }
   const noOrigin = await b.request("/callback", {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -118,6 +125,7 @@ test("automatic return: another browser sees who logs in, confirms by POST, and 
   });
   assert.equal(noOrigin.status, 403);
   await noOrigin.body?.cancel();
+  assert.equal(page.headers.get("referrer-policy"), "same-origin", "else browsers send Origin: null");
   const json = await b.post("/callback", { state }, { origin });
   assert.equal(json.status, 415);
   await json.body?.cancel();
@@ -133,6 +141,9 @@ test("automatic return: another browser sees who logs in, confirms by POST, and 
   // A double click, and the callback again in B: the same session; still one redemption.
   const twice = await b.postForm("/callback", { state });
   assert.equal(cookieOf(twice, "vipps_session").value, session.value);
+  // A browser that sends Origin: null for its own form says so in Sec-Fetch-Site.
+  const nullOrigin = await b.postForm("/callback", { state }, { origin: "null", "sec-fetch-site": "same-origin" });
+  assert.equal(nullOrigin.status, 303);
   const replay = await b.get(callback);
   assert.equal(replay.status, 302);
   assert.equal(cookieOf(replay, "vipps_session").value, session.value);

@@ -533,7 +533,14 @@ test("POST /api/* takes JSON only (415), and refuses origins that are neither it
 
 test("on https the session cookie is __Host- prefixed and Secure, end to end", TIMEOUT, async () => {
   const https = await workers.client("https");
-  const callback = new URL(await callbackUrl(https));
+  const start = await https.get("/login");
+  const binding = parseSetCookie(start.headers.getSetCookie()[0]);
+  assert.equal(binding.name, "__Host-vipps_login_binding");
+  for (const attr of ["secure", "httponly", "samesite=lax", "path=/"]) {
+    assert.ok(binding.attrs.includes(attr), `${attr} in ${binding.attrs}`);
+  }
+  assert.ok(!binding.attrs.some((a) => a.startsWith("domain")), "__Host- cookies have no Domain");
+  const callback = new URL(await approveAtEmulator(start.headers.get("location"), "ola"));
   assert.equal(callback.origin, "https://shop.example");
   // The browser would now load https://shop.example/callback?...: the same path and query.
   const response = await https.get(`${callback.pathname}${callback.search}`);
