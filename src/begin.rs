@@ -121,30 +121,48 @@ impl OptionPolicy {
 }
 
 /// A started login: send the browser to `url`; store `transaction` under its state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` hides the URL, which holds the nonce.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Started {
     pub url: String,
     pub transaction: LoginTransaction,
 }
 
-/// The machine for starting a login.
-#[derive(Debug)]
+debug_redacted!(Started { transaction; url });
+
+/// The machine for starting a login. `Debug` hides the front-end's values.
 pub struct Begin<'a> {
     settings: BeginSettings<'a>,
     request: PerLogin,
-    /// State, nonce and verifier from a front-end (`POST /api/login`); fresh otherwise.
-    front_end: Option<(String, String, String)>,
+    /// The state: minted by the adapter ([`crate::state::StateKey::mint`]).
+    state: String,
+    /// Nonce and verifier from a front-end (`POST /api/login`); fresh otherwise.
+    front_end: Option<(String, String)>,
     binding_sha256: String,
     cache: ProviderCache,
 }
 
+impl std::fmt::Debug for Begin<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Begin")
+            .field("settings", &self.settings)
+            .field("request", &self.request)
+            .field("front_end", &self.front_end.as_ref().map(|_| "[redacted]"))
+            .field("binding_sha256", &"[redacted]")
+            .finish()
+    }
+}
+
 impl<'a> Begin<'a> {
     /// Checks the options against the policy, then asks for discovery when the issuer
-    /// needs it, else finishes at once. `binding_sha256` is the starting browser's
-    /// binding ([`crate::binding`]).
+    /// needs it, else finishes at once. `state` is the one the adapter minted (so it can
+    /// authenticate the callback before touching storage); `binding_sha256` the
+    /// starting browser's binding ([`crate::binding`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         settings: BeginSettings<'a>,
         request: PerLogin,
+        state: String,
         front_end: Option<&FrontEndLogin>,
         binding_sha256: String,
         cache: ProviderCache,
@@ -157,8 +175,8 @@ impl<'a> Begin<'a> {
         let begin = Begin {
             settings,
             request,
-            front_end: front_end
-                .map(|f| (f.state.clone(), f.nonce.clone(), f.code_verifier.clone())),
+            state,
+            front_end: front_end.map(|f| (f.nonce.clone(), f.code_verifier.clone())),
             binding_sha256,
             cache,
         };
@@ -190,10 +208,11 @@ impl<'a> Begin<'a> {
             Some(subset) => ScopeInput::Joined(subset.clone()),
             None => ScopeInput::List(s.scopes.as_slice().to_vec()),
         };
-        let (state, nonce, code_verifier) = match &self.front_end {
-            Some((st, n, v)) => (Some(st.clone()), Some(n.clone()), Some(v.clone())),
-            None => (None, None, None),
+        let (nonce, code_verifier) = match &self.front_end {
+            Some((n, v)) => (Some(n.clone()), Some(v.clone())),
+            None => (None, None),
         };
+        let state = Some(self.state.clone());
         let (client_id, msn) = match s.msn {
             Some(msn) => (None, Some(msn.to_string())),
             None => (Some(s.client_id.to_string()), None),
@@ -300,7 +319,15 @@ mod tests {
             allow_non_vipps_scopes: false,
             policy,
         };
-        let (begin, step) = Begin::start(settings, request, None, "bind".into(), cache, 1000)?;
+        let (begin, step) = Begin::start(
+            settings,
+            request,
+            "state-0123456789".into(),
+            None,
+            "bind".into(),
+            cache,
+            1000,
+        )?;
         Ok((step, begin.cache().clone()))
     }
 
@@ -458,6 +485,7 @@ mod tests {
         let (mut begin, step) = Begin::start(
             settings,
             PerLogin::default(),
+            "state-0123456789".into(),
             None,
             "b".into(),
             ProviderCache::default(),
@@ -503,6 +531,7 @@ mod tests {
         let e = Begin::start(
             settings_for(&issuer, &scopes, &policy),
             PerLogin::default(),
+            "state-0123456789".into(),
             None,
             "b".into(),
             cache,

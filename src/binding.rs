@@ -12,6 +12,7 @@
 
 use crate::error::Result;
 use crate::random::random_state;
+use crate::session::CookieScope;
 use crate::transaction::TRANSACTION_TTL_SECS;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use sha2::{Digest, Sha256};
@@ -27,15 +28,9 @@ impl std::fmt::Debug for BrowserBinding {
     }
 }
 
-/// The cookie's name: `__Host-` prefixed on https (Secure, `Path=/`, no Domain: a
-/// sibling subdomain cannot plant one), plain on http (local development).
-pub fn binding_cookie_name(secure: bool) -> &'static str {
-    if secure {
-        "__Host-vipps_login_binding"
-    } else {
-        "vipps_login_binding"
-    }
-}
+/// The cookie's name before its scope's prefix (`__Host-` or `__Secure-` on https,
+/// [`CookieScope::name`]).
+pub const BINDING_COOKIE: &str = "vipps_login_binding";
 
 impl BrowserBinding {
     /// A fresh value for a browser that has none.
@@ -45,8 +40,8 @@ impl BrowserBinding {
 
     /// The binding in a `Cookie` header, if it has the shape this module makes (43
     /// base64url characters); anything else counts as no binding.
-    pub fn from_cookie_header(cookie_header: &str, secure: bool) -> Option<Self> {
-        let value = crate::session::cookie_value(cookie_header, binding_cookie_name(secure))?;
+    pub fn from_cookie_header(cookie_header: &str, scope: CookieScope<'_>) -> Option<Self> {
+        let value = scope.read(cookie_header, BINDING_COOKIE)?;
         let well_formed = value.len() == 43
             && value
                 .bytes()
@@ -60,13 +55,8 @@ impl BrowserBinding {
     }
 
     /// `Set-Cookie` for this value, living as long as a transaction.
-    pub fn set_cookie(&self, secure: bool) -> String {
-        let secure_attr = if secure { "; Secure" } else { "" };
-        format!(
-            "{}={}; Max-Age={TRANSACTION_TTL_SECS}; Path=/; HttpOnly; SameSite=Lax{secure_attr}",
-            binding_cookie_name(secure),
-            self.0
-        )
+    pub fn set_cookie(&self, scope: CookieScope<'_>) -> String {
+        scope.set_cookie(BINDING_COOKIE, &self.0, TRANSACTION_TTL_SECS)
     }
 }
 
@@ -85,11 +75,12 @@ mod tests {
     fn a_binding_round_trips_through_its_cookie_and_never_prints() {
         let b = BrowserBinding::random().unwrap();
         for secure in [false, true] {
-            let line = b.set_cookie(secure);
+            let scope = CookieScope { secure, path: "/" };
+            let line = b.set_cookie(scope);
             let pair = line.split(';').next().unwrap();
             let header = format!("other=1; {pair}; x=y");
             assert_eq!(
-                BrowserBinding::from_cookie_header(&header, secure),
+                BrowserBinding::from_cookie_header(&header, scope),
                 Some(b.clone())
             );
             assert!(line.contains("HttpOnly") && line.contains("SameSite=Lax"));
@@ -100,6 +91,11 @@ mod tests {
         assert_ne!(b.sha256(), b.0);
     }
 
+    const HTTP: CookieScope<'static> = CookieScope {
+        secure: false,
+        path: "/",
+    };
+
     #[test]
     fn odd_cookies_are_no_binding() {
         for header in [
@@ -108,11 +104,15 @@ mod tests {
             "vipps_login_binding=",
             &format!("vipps_login_binding={}!", "a".repeat(42)),
         ] {
-            assert_eq!(BrowserBinding::from_cookie_header(header, false), None);
+            assert_eq!(BrowserBinding::from_cookie_header(header, HTTP), None);
         }
         let plain = format!("vipps_login_binding={}", "a".repeat(43));
-        assert!(BrowserBinding::from_cookie_header(&plain, false).is_some());
-        assert_eq!(BrowserBinding::from_cookie_header(&plain, true), None);
+        assert!(BrowserBinding::from_cookie_header(&plain, HTTP).is_some());
+        let https = CookieScope {
+            secure: true,
+            path: "/",
+        };
+        assert_eq!(BrowserBinding::from_cookie_header(&plain, https), None);
     }
 
     #[test]

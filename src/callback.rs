@@ -18,8 +18,8 @@ const PARAMS: &[&str] = &[
     "error_uri",
 ];
 
-/// A successful callback.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A successful callback. `Debug` hides the code.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Callback {
     pub code: String,
     pub state: String,
@@ -29,8 +29,8 @@ pub struct Callback {
     pub iss: Option<String>,
 }
 
-/// The raw parameters of a callback, before any check.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// The raw parameters of a callback, before any check. `Debug` hides the code.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct CallbackParams {
     pub code: Option<String>,
     pub state: Option<String>,
@@ -39,6 +39,9 @@ pub struct CallbackParams {
     pub error: Option<String>,
     pub error_description: Option<String>,
 }
+
+debug_redacted!(Callback { state, scope, iss; code });
+debug_redacted!(CallbackParams { state, scope, iss, error, error_description; code });
 
 /// Reads the parameters from a full callback URL, a query string (with or without the
 /// leading `?`) or a path with a query. A fragment is ignored.

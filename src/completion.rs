@@ -12,9 +12,12 @@
 //!    on a cooldown), the signature (the adapter's WebCrypto), then the claims of OIDC
 //!    Core 3.1.3.7 with the transaction's nonce, `acr` and `msn`.
 //! 5. Userinfo, whose `sub` must be the id_token's (OIDC Core 5.3.2).
+//! 6. When the shop has a login hook ([`crate::handoff`]): the verified login goes to
+//!    the shop, which adds session claims or refuses it, before any session is set.
 
 use crate::callback::check_callback;
 use crate::error::{Error, ErrorCode, Result};
+use crate::handoff::{hand_off_request, process_hand_off_response, HandOffTarget};
 use crate::http::HttpResponse;
 use crate::id_token::{validate_id_token_claims, IdTokenClaims, IdTokenExpectations};
 use crate::issuer::{Endpoints, Issuer};
@@ -46,6 +49,8 @@ pub struct VerifiedLogin {
     scope: String,
     return_to: String,
     requested_flow: Option<String>,
+    /// What the shop's login hook added for the session.
+    session_claims: Map<String, Value>,
 }
 
 impl VerifiedLogin {
@@ -75,6 +80,11 @@ impl VerifiedLogin {
 
     pub fn requested_flow(&self) -> Option<&str> {
         self.requested_flow.as_deref()
+    }
+
+    /// The claims the shop's login hook added for the session (none without a hook).
+    pub fn session_claims(&self) -> &Map<String, Value> {
+        &self.session_claims
     }
 
     /// How a confirmation page names the user: `name`, else given and family name,
@@ -121,6 +131,9 @@ enum Stage {
         claims: IdTokenClaims,
         scope: Option<String>,
     },
+    HandOff {
+        login: Box<VerifiedLogin>,
+    },
     Done,
 }
 
@@ -133,6 +146,8 @@ pub struct Completion<'a> {
     endpoints: Option<Endpoints>,
     jwks_fetched: bool,
     stage: Stage,
+    /// The shop's login hook, and whether the login is still to be confirmed there.
+    hand_off: Option<(&'a HandOffTarget, bool)>,
 }
 
 // Holds the code and the verifier: only where it stands is shown.
@@ -144,6 +159,7 @@ impl std::fmt::Debug for Completion<'_> {
             Stage::Jwks { .. } => "jwks",
             Stage::Signature { .. } => "signature",
             Stage::Userinfo { .. } => "userinfo",
+            Stage::HandOff { .. } => "hand-off",
             Stage::Done => "done",
         };
         f.debug_struct("Completion")
@@ -190,6 +206,7 @@ impl<'a> Completion<'a> {
             endpoints: None,
             jwks_fetched: false,
             stage: Stage::Discovery,
+            hand_off: None,
         };
         let step = match completion
             .cache
@@ -199,6 +216,18 @@ impl<'a> Completion<'a> {
             None => completion.token_step(now)?,
         };
         Ok((completion, step))
+    }
+
+    /// Step 6: hand the verified login to the shop's hook before it is done.
+    /// `pending_confirmation`: it came back to another browser, which still has to
+    /// confirm it.
+    pub fn hand_off_to(
+        mut self,
+        target: Option<&'a HandOffTarget>,
+        pending_confirmation: bool,
+    ) -> Self {
+        self.hand_off = target.map(|t| (t, pending_confirmation));
+        self
     }
 
     /// The discovery document and JWKS as this run left them, for the adapter to keep.
@@ -322,12 +351,33 @@ impl Machine for Completion<'_> {
             Stage::Userinfo { claims, scope } => {
                 let userinfo = process_userinfo_response(&response, &claims.sub)?;
                 let t = &self.transaction;
-                Ok(Step::Done(VerifiedLogin {
+                let login = VerifiedLogin {
                     claims,
                     userinfo,
                     scope: scope.unwrap_or_else(|| t.scope.clone()),
                     return_to: t.return_to.clone(),
                     requested_flow: t.requested_flow.clone(),
+                    session_claims: Map::new(),
+                };
+                match self.hand_off {
+                    None => Ok(Step::Done(login)),
+                    Some((target, pending)) => {
+                        let request = hand_off_request(target, &login, pending, now)?;
+                        self.stage = Stage::HandOff {
+                            login: Box::new(login),
+                        };
+                        Ok(Step::Send(Outbound {
+                            request,
+                            purpose: Purpose::HandOff,
+                        }))
+                    }
+                }
+            }
+            Stage::HandOff { login } => {
+                let session_claims = process_hand_off_response(&response)?;
+                Ok(Step::Done(VerifiedLogin {
+                    session_claims,
+                    ..*login
                 }))
             }
             Stage::Signature { .. } | Stage::Done => Err(unexpected()),

@@ -245,6 +245,10 @@ error_codes! {
     ConfirmationRequired => "confirmation_required", Some("The login came back to another browser than the one that started it (Vipps' automatic return): confirm it on the page that names the user, within 5 minutes, in the same browser.");
     /// A per-login option the Worker's settings do not allow.
     OptionNotAllowed => "option_not_allowed", Some("The Worker takes a per-login option only when a setting allows it: VIPPS_ALLOWED_MARKETS, VIPPS_ALLOWED_FLOWS, VIPPS_ALLOW_FINAL_REDIRECT_IS_APP, VIPPS_ALLOWED_ACR_VALUES; scope must be a subset of VIPPS_SCOPES. See the README's configuration table.");
+    /// The shop's login hook refused this login; the message is the shop's reason.
+    LoginRefused => "login_refused", None;
+    /// The shop's login hook failed, answered nonsense or not in time: no session.
+    LoginHookFailed => "login_hook_failed", Some("The login hook (LOGIN_HOOK service binding or LOGIN_HOOK_URL) must answer 200 {\"claims\":{...}} or 403 {\"reason\":...} within VIPPS_HTTP_TIMEOUT_MS. Check its logs; a URL hook must check the Vipps-Login-Signature header with LOGIN_HOOK_SECRET.");
     /// The session cookie is missing, tampered with or expired.
     SessionInvalid => "session_invalid", Some("Log in again.");
     /// A Worker setting is missing or malformed.
@@ -317,6 +321,43 @@ impl Error {
     }
 }
 
+impl Error {
+    /// For a provider that is not Vipps (another OpenID provider behind `VIPPS_ISSUER`):
+    /// advice that names Vipps, its FAQ or its portal would mislead, so it gives way to
+    /// provider-neutral advice, or to none.
+    pub fn for_other_provider(mut self) -> Self {
+        let names_vipps = self
+            .0
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("Vipps") || h.contains("vippsmobilepay"));
+        if names_vipps {
+            self.0.hint = neutral_hint(self.0.code).map(ToString::to_string);
+        }
+        self
+    }
+}
+
+/// Provider-neutral advice for the codes whose own hint is about Vipps.
+fn neutral_hint(code: ErrorCode) -> Option<&'static str> {
+    Some(match code {
+        ErrorCode::TokenInvalidClient => "The provider refused the client: check VIPPS_CLIENT_ID and VIPPS_CLIENT_SECRET, that VIPPS_TOKEN_AUTH_METHOD (client_secret_basic or client_secret_post) is the one the provider expects, and that the redirect URI is registered exactly.",
+        ErrorCode::TokenInvalidGrant => "The code expired, was already used, or was issued for another redirect URI. Start the login again.",
+        ErrorCode::TokenInvalidRequest => "The redirect_uri must be identical to the registered one and to the one sent to authorize; check that every required parameter is sent.",
+        ErrorCode::TokenServerError | ErrorCode::VippsServerError | ErrorCode::VippsTemporarilyUnavailable => "The provider failed. Try again in a little while.",
+        ErrorCode::ProviderTimeout => "The provider did not answer in time (VIPPS_HTTP_TIMEOUT_MS). Try again.",
+        ErrorCode::ProviderUnreachable => "The provider could not be reached. Check VIPPS_ISSUER and the network.",
+        ErrorCode::UserinfoFailed => "The provider's userinfo endpoint refused the access token: call it right after the token exchange.",
+        ErrorCode::IdTokenIssuerMismatch => "The id_token's iss must equal VIPPS_ISSUER byte for byte (mind a trailing '/').",
+        ErrorCode::DiscoveryIssuerMismatch => "The discovery document's issuer must equal VIPPS_ISSUER byte for byte (mind a trailing '/').",
+        ErrorCode::IdTokenAlgNotAllowed => "Only RS256 id_tokens are accepted; anything else (alg none, HS256) is refused.",
+        ErrorCode::CallbackInvalid => "Pass the full callback URL or its query string, as the provider sent it.",
+        ErrorCode::BrowserBindingMissing => "Finish the login in the browser that started it: the login is bound to that browser by a cookie (RFC 9700 4.7), so a copied callback URL is refused. If this is that browser, allow cookies for this site and start again.",
+        ErrorCode::ConfirmationRequired => "The login came back to another browser than the one that started it: confirm it on the page that names the user, within 5 minutes, in the same browser.",
+        _ => return None,
+    })
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.0.code.as_str(), self.0.message)
@@ -343,6 +384,25 @@ mod tests {
                 "{s} is not snake_case"
             );
         }
+    }
+
+    #[test]
+    fn other_providers_get_advice_that_does_not_name_vipps() {
+        for code in ErrorCode::ALL {
+            let e = Error::new(*code, "x").for_other_provider();
+            if let Some(hint) = e.hint() {
+                assert!(
+                    !hint.contains("Vipps") && !hint.contains("vippsmobilepay"),
+                    "{}: {hint}",
+                    code.as_str()
+                );
+            }
+        }
+        let e = Error::new(ErrorCode::TokenInvalidClient, "x").for_other_provider();
+        assert!(e.hint().unwrap().contains("VIPPS_TOKEN_AUTH_METHOD"));
+        // Advice that names no provider stays.
+        let e = Error::new(ErrorCode::SessionInvalid, "x").for_other_provider();
+        assert_eq!(e.hint(), Some("Log in again."));
     }
 
     #[test]

@@ -49,8 +49,20 @@ fn str_claim<'a>(claims: &'a serde_json::Map<String, Value>, name: &str) -> Opti
     claims.get(name).and_then(Value::as_str)
 }
 
+/// A NumericDate (RFC 7519 2): seconds since the epoch, "possibly non-integer", so
+/// `1800000000.5` is read as its whole seconds. Negative, non-finite or absurd values
+/// are no date.
+fn numeric_date(value: &Value) -> Option<u64> {
+    if let Some(secs) = value.as_u64() {
+        return Some(secs);
+    }
+    let secs = value.as_f64()?;
+    // Up to the year 9999: anything later is not a token's date.
+    (secs.is_finite() && (0.0..=253_402_300_799.0).contains(&secs)).then(|| secs.floor() as u64)
+}
+
 fn time_claim(claims: &serde_json::Map<String, Value>, name: &str) -> Result<u64> {
-    claims.get(name).and_then(Value::as_u64).ok_or_else(|| {
+    claims.get(name).and_then(numeric_date).ok_or_else(|| {
         fail(
             ErrorCode::IdTokenMalformed,
             format!("the id_token has no numeric {name}"),
@@ -183,7 +195,7 @@ pub fn validate_id_token_claims(
         iss: iss.to_string(),
         exp,
         iat,
-        auth_time: c.get("auth_time").and_then(Value::as_u64),
+        auth_time: c.get("auth_time").and_then(numeric_date),
         sid: str_claim(c, "sid").map(str::to_string),
         acr,
         msn,
@@ -409,5 +421,38 @@ mod tests {
         assert!(validate_id_token_claims(&jwt(c.clone()), &e, NOW).is_ok());
         c["acr"] = json!("urn:vipps:acr:app");
         assert!(validate_id_token_claims(&jwt(c), &e, NOW).is_err());
+    }
+
+    #[test]
+    fn numeric_dates_may_be_non_integer() {
+        let mut c = vipps_claims();
+        c["exp"] = json!((NOW + 3600) as f64 + 0.25);
+        c["iat"] = json!((NOW - 5) as f64 + 0.75);
+        c["auth_time"] = json!((NOW - 10) as f64 + 0.5);
+        let claims = validate_id_token_claims(&jwt(c), &expect(), NOW).unwrap();
+        assert_eq!(
+            (claims.exp, claims.iat, claims.auth_time),
+            (NOW + 3600, NOW - 5, Some(NOW - 10))
+        );
+        for bad in [json!(-1.5), json!("1800000000"), json!(1e300), json!(null)] {
+            let mut c = vipps_claims();
+            c["exp"] = bad.clone();
+            assert_eq!(
+                validate_id_token_claims(&jwt(c), &expect(), NOW)
+                    .unwrap_err()
+                    .code(),
+                ErrorCode::IdTokenMalformed,
+                "{bad}"
+            );
+        }
+        // An expired fractional exp is still expired.
+        let mut c = vipps_claims();
+        c["exp"] = json!((NOW - 61) as f64 + 0.9);
+        assert_eq!(
+            validate_id_token_claims(&jwt(c), &expect(), NOW)
+                .unwrap_err()
+                .code(),
+            ErrorCode::IdTokenExpired
+        );
     }
 }

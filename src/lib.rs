@@ -8,6 +8,9 @@
 
 extern crate alloc;
 
+#[macro_use]
+mod redact;
+
 pub mod authorize;
 pub mod begin;
 pub mod binding;
@@ -15,6 +18,7 @@ pub mod callback;
 pub mod completion;
 pub mod discovery;
 pub mod error;
+pub mod handoff;
 pub mod http;
 pub mod id_token;
 pub mod issuer;
@@ -27,6 +31,7 @@ pub mod redirect_uri;
 pub mod return_to;
 pub mod scope;
 pub mod session;
+pub mod state;
 pub mod token;
 pub mod transaction;
 mod uri;

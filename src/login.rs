@@ -28,7 +28,7 @@ fn yes() -> bool {
 }
 
 /// Options for [`create_login`], in the camelCase shape the npm package takes.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginOptions {
     /// `"test"` or `"production"`; ignored when `issuer` is given.
@@ -77,8 +77,9 @@ pub struct LoginOptions {
 }
 
 /// A started login: send the browser to `url`; keep `state`, `nonce` and
-/// `code_verifier` for the callback and the token request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `code_verifier` for the callback and the token request. `Debug` hides the nonce and
+/// the verifier (and the URL, which holds the nonce).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Login {
     pub url: String,
     pub state: String,
@@ -88,6 +89,9 @@ pub struct Login {
     /// The issuer the callback and id_token must come from.
     pub issuer: Issuer,
 }
+
+debug_redacted!(LoginOptions { environment, issuer, client_id, msn, redirect_uri, scope, requested_flow, market, acr_values, pkce; state, nonce, code_verifier });
+debug_redacted!(Login { state, code_challenge, issuer; url, nonce, code_verifier });
 
 impl LoginOptions {
     /// The environment these options name: `issuer` wins over `environment`; the

@@ -16,7 +16,8 @@ use crate::jwks::{Jwk, JwksCache, JWKS_MAX_AGE_SECS};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 
-/// No machine needs more steps than this (discovery, token, JWKS, signature, userinfo);
+/// No machine needs more steps than this (discovery, token, JWKS, signature, userinfo,
+/// hand-off);
 /// [`drive`] stops a run that would.
 pub const MAX_STEPS: usize = 12;
 
@@ -27,6 +28,8 @@ pub enum Purpose {
     Jwks,
     Token,
     Userinfo,
+    /// The shop's login hook ([`crate::handoff`]): a service binding or a URL.
+    HandOff,
 }
 
 impl Purpose {
@@ -37,6 +40,7 @@ impl Purpose {
             Purpose::Jwks => "the JWKS",
             Purpose::Token => "the token endpoint",
             Purpose::Userinfo => "userinfo",
+            Purpose::HandOff => "the login hook",
         }
     }
 }

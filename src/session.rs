@@ -31,6 +31,10 @@ pub struct Session {
     pub given_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// What the shop's login hook added (its own user id, say): few and short
+    /// ([`crate::handoff`]).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub claims: Map<String, Value>,
     pub iat: u64,
     pub exp: u64,
 }
@@ -49,9 +53,16 @@ impl Session {
             name: field("name"),
             given_name: field("given_name"),
             email: field("email"),
+            claims: Map::new(),
             iat: now,
             exp: now + SESSION_TTL_SECS,
         }
+    }
+
+    /// With the claims the shop's login hook added.
+    pub fn with_claims(mut self, claims: &Map<String, Value>) -> Self {
+        self.claims = claims.clone();
+        self
     }
 }
 
@@ -102,46 +113,59 @@ pub fn open(value: &str, secret: &[u8], now: u64) -> Result<Session> {
     Ok(session)
 }
 
-/// The cookie's name: `__Host-` prefixed on https (RFC 6265bis 4.1.3.2: Secure, Path=/,
-/// no Domain), plain on http (local development).
-pub fn cookie_name(secure: bool) -> &'static str {
-    if secure {
-        "__Host-vipps_session"
-    } else {
-        "vipps_session"
+/// Where the Worker's cookies live: https or not, and the path of its routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CookieScope<'a> {
+    pub secure: bool,
+    /// `/`, or the Worker's base path (`/auth`).
+    pub path: &'a str,
+}
+
+impl CookieScope<'_> {
+    /// A cookie's full name: `__Host-` on https at `/` (RFC 6265bis 4.1.3.2: Secure,
+    /// `Path=/`, no Domain, so no subdomain can plant one), `__Secure-` on https under a
+    /// base path (4.1.3.1), plain on http (local development).
+    pub fn name(&self, base: &str) -> String {
+        match (self.secure, self.path == "/") {
+            (true, true) => format!("__Host-{base}"),
+            (true, false) => format!("__Secure-{base}"),
+            (false, _) => base.to_string(),
+        }
+    }
+
+    /// `Set-Cookie` for `base=value`, `HttpOnly; SameSite=Lax` (it rides on the
+    /// top-level redirect back from Vipps, never on cross-site subrequests or POSTs).
+    pub fn set_cookie(&self, base: &str, value: &str, max_age_secs: u64) -> String {
+        let secure = if self.secure { "; Secure" } else { "" };
+        format!(
+            "{}={value}; Max-Age={max_age_secs}; Path={}; HttpOnly; SameSite=Lax{secure}",
+            self.name(base),
+            self.path
+        )
+    }
+
+    /// The value of cookie `base` (by its full name) in a `Cookie` header.
+    pub fn read<'h>(&self, cookie_header: &'h str, base: &str) -> Option<&'h str> {
+        cookie_value(cookie_header, &self.name(base))
     }
 }
 
-fn attributes(secure: bool) -> &'static str {
-    if secure {
-        "Path=/; HttpOnly; SameSite=Lax; Secure"
-    } else {
-        "Path=/; HttpOnly; SameSite=Lax"
-    }
-}
+/// The session cookie's name, before the scope's prefix.
+pub const SESSION_COOKIE: &str = "vipps_session";
 
-/// `Set-Cookie` for a sealed session. SameSite=Lax: the cookie rides on the top-level
-/// redirect back from Vipps, not on cross-site subrequests.
-pub fn set_cookie(sealed: &str, secure: bool) -> String {
-    format!(
-        "{}={sealed}; Max-Age={SESSION_TTL_SECS}; {}",
-        cookie_name(secure),
-        attributes(secure)
-    )
+/// `Set-Cookie` for a sealed session.
+pub fn set_cookie(sealed: &str, scope: CookieScope<'_>) -> String {
+    scope.set_cookie(SESSION_COOKIE, sealed, SESSION_TTL_SECS)
 }
 
 /// `Set-Cookie` that removes the session.
-pub fn clear_cookie(secure: bool) -> String {
-    format!(
-        "{}=; Max-Age=0; {}",
-        cookie_name(secure),
-        attributes(secure)
-    )
+pub fn clear_cookie(scope: CookieScope<'_>) -> String {
+    scope.set_cookie(SESSION_COOKIE, "", 0)
 }
 
 /// The session cookie's value in a `Cookie` request header.
-pub fn read_cookie(cookie_header: &str, secure: bool) -> Option<&str> {
-    cookie_value(cookie_header, cookie_name(secure))
+pub fn read_cookie<'h>(cookie_header: &'h str, scope: CookieScope<'_>) -> Option<&'h str> {
+    scope.read(cookie_header, SESSION_COOKIE)
 }
 
 /// The first value of cookie `name` in a `Cookie` request header (RFC 6265 5.4).
@@ -222,19 +246,46 @@ mod tests {
 
     #[test]
     fn cookie_attributes_host_prefix_on_https() {
-        let c = set_cookie("v", true);
+        let root = CookieScope {
+            secure: true,
+            path: "/",
+        };
+        let c = set_cookie("v", root);
         assert_eq!(c, format!("__Host-vipps_session=v; Max-Age={SESSION_TTL_SECS}; Path=/; HttpOnly; SameSite=Lax; Secure"));
         assert!(!c.contains("Domain"));
-        let c = set_cookie("v", false);
+        let plain = CookieScope {
+            secure: false,
+            path: "/",
+        };
+        let c = set_cookie("v", plain);
         assert!(c.starts_with("vipps_session=v;") && !c.contains("Secure"));
         assert_eq!(
-            clear_cookie(true),
+            clear_cookie(root),
             "__Host-vipps_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax; Secure"
         );
         assert_eq!(
-            read_cookie("a=1; __Host-vipps_session=abc.def; b=2", true),
+            read_cookie("a=1; __Host-vipps_session=abc.def; b=2", root),
             Some("abc.def")
         );
-        assert_eq!(read_cookie("vipps_session=x", true), None);
+        assert_eq!(read_cookie("vipps_session=x", root), None);
+    }
+
+    #[test]
+    fn under_a_base_path_the_cookie_is_scoped_to_it_with_the_secure_prefix() {
+        let mounted = CookieScope {
+            secure: true,
+            path: "/auth",
+        };
+        assert_eq!(
+            set_cookie("v", mounted),
+            format!("__Secure-vipps_session=v; Max-Age={SESSION_TTL_SECS}; Path=/auth; HttpOnly; SameSite=Lax; Secure")
+        );
+        assert_eq!(read_cookie("__Secure-vipps_session=x", mounted), Some("x"));
+        assert_eq!(read_cookie("__Host-vipps_session=x", mounted), None);
+        let local = CookieScope {
+            secure: false,
+            path: "/auth",
+        };
+        assert!(set_cookie("v", local).starts_with("vipps_session=v;"));
     }
 }

@@ -172,13 +172,15 @@ pub fn token_request(
 
 /// A successful token response. The access token is for userinfo only and is never
 /// shown: `Debug` redacts it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct TokenResponse {
     pub access_token: Secret,
     pub id_token: String,
     pub expires_in: Option<u64>,
     pub scope: Option<String>,
 }
+
+debug_redacted!(TokenResponse { expires_in, scope; access_token, id_token });
 
 #[derive(Deserialize)]
 struct RawTokenResponse {

@@ -29,8 +29,12 @@ use subtle::ConstantTimeEq;
 pub const TRANSACTION_TTL_SECS: u64 = 15 * 60;
 /// How long a completed login answers duplicate callbacks with the same result.
 pub const DUPLICATE_WINDOW_SECS: u64 = 120;
-/// How long a redemption may take before another callback may retry it.
+/// How long a redemption may take at the least before the object lets go of it; the
+/// adapter asks for as long as its fetches may take ([`Presented::lease_secs`]).
 pub const REDEEM_TIMEOUT_SECS: u64 = 30;
+/// How long an ended login's tombstone stays at the least, so its state cannot be
+/// registered again while anyone could still use it.
+pub const ENDED_MIN_SECS: u64 = 60;
 /// How long a login finished in another browser waits for that browser's confirmation.
 pub const CONFIRM_WINDOW_SECS: u64 = 5 * 60;
 /// Front-end-made state and nonce must carry at least 128 bits: 22 base64url characters.
@@ -118,10 +122,13 @@ impl LoginTransaction {
 /// it made with the npm package, and the per-login options the Worker's settings allow.
 /// The Worker adds client_id, redirect URI and issuer from its configuration, so the
 /// browser cannot change where the login goes.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FrontEndLogin {
-    pub state: String,
+    /// Refused when given: the Worker makes the state of every login (it authenticates
+    /// it, [`crate::state`]) and answers it with the URL.
+    #[serde(default)]
+    pub state: Option<String>,
     pub nonce: String,
     pub code_verifier: String,
     #[serde(default)]
@@ -139,33 +146,40 @@ pub struct FrontEndLogin {
     pub scope: Option<String>,
 }
 
+debug_redacted!(FrontEndLogin { state, return_to, market, requested_flow, final_redirect_is_app, acr_values, scope; nonce, code_verifier });
+
 impl FrontEndLogin {
-    /// Refuses values too weak to bind a login: state and nonce need 128 bits
-    /// (`randomState()` / `randomNonce()` give 256), the verifier RFC 7636's shape.
+    /// Refuses values too weak to bind a login: the nonce needs 128 bits
+    /// (`randomNonce()` gives 256), the verifier RFC 7636's shape; and a state, which is
+    /// the Worker's to make.
     pub fn validate(&self) -> Result<()> {
-        for (name, value) in [("state", &self.state), ("nonce", &self.nonce)] {
-            let ok = value.len() >= MIN_FRONT_END_RANDOM_LEN
-                && value.len() <= crate::authorize::MAX_STATE_LEN
-                && value
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'));
-            if !ok {
-                return Err(Error::new(
-                    ErrorCode::InvalidOptions,
-                    format!("{name} must be {MIN_FRONT_END_RANDOM_LEN} to 256 URL-safe characters"),
-                )
-                .with_hint(format!(
-                    "Use random{}() from the vipps-login package.",
-                    if name == "state" { "State" } else { "Nonce" }
-                )));
-            }
+        if self.state.is_some() {
+            return Err(Error::new(
+                ErrorCode::InvalidOptions,
+                "leave state out: the Worker makes the state of every login and answers it with the URL",
+            )
+            .with_hint("Keep the state from POST /api/login's answer ({url, state}) to check the callback with parseCallback()."));
+        }
+        let nonce = &self.nonce;
+        let ok = nonce.len() >= MIN_FRONT_END_RANDOM_LEN
+            && nonce.len() <= crate::authorize::MAX_STATE_LEN
+            && nonce
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'));
+        if !ok {
+            return Err(Error::new(
+                ErrorCode::InvalidOptions,
+                format!("nonce must be {MIN_FRONT_END_RANDOM_LEN} to 256 URL-safe characters"),
+            )
+            .with_hint("Use randomNonce() from the vipps-login package."));
         }
         PkceCodeVerifier::new(&self.code_verifier).map(|_| ())
     }
 }
 
-/// A finished login, kept to answer duplicate callbacks alike.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A finished login, kept to answer duplicate callbacks alike. `Debug` hides the
+/// sealed session and the user's data.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompletedLogin {
     /// The sealed session cookie value.
     pub session: String,
@@ -177,6 +191,8 @@ pub struct CompletedLogin {
     #[serde(default)]
     pub display_name: String,
 }
+
+debug_redacted!(CompletedLogin { return_to; session, user, display_name });
 
 /// What the Durable Object stores under a state. `code_sha256` is the hash of the code
 /// the first callback carried (never the code); `holder_sha256` the binding hash of the
@@ -208,6 +224,11 @@ pub enum Stored {
         code_sha256: String,
         holder_sha256: String,
     },
+    /// Failed or cancelled: nothing left to use, but the state stays taken until
+    /// `until`, so it cannot be registered again.
+    Ended {
+        until: u64,
+    },
 }
 
 /// What a callback presents: the hash of its code, and the binding hash of its browser
@@ -217,6 +238,9 @@ pub struct Presented<'a> {
     pub code_sha256: &'a str,
     pub browser_sha256: &'a str,
     pub had_cookie: bool,
+    /// How long the redemption may take (all of its fetches, each with its time limit);
+    /// at least [`REDEEM_TIMEOUT_SECS`].
+    pub lease_secs: u64,
 }
 
 /// What a callback may do with the stored value.
@@ -317,7 +341,7 @@ pub fn claim(stored: Option<Stored>, presented: &Presented<'_>, now: u64) -> Out
             }
             let next = Stored::Redeeming {
                 transaction: t.clone(),
-                until: now + REDEEM_TIMEOUT_SECS,
+                until: now + presented.lease_secs.max(REDEEM_TIMEOUT_SECS),
                 code_sha256: presented.code_sha256.to_string(),
                 holder_sha256: browser.to_string(),
                 confirm: !bound,
@@ -381,9 +405,48 @@ pub fn claim(stored: Option<Stored>, presented: &Presented<'_>, now: u64) -> Out
                 }
             }
         }
+        // An ended login: taken, but nothing to use.
+        Some(Stored::Ended { until }) if now < until => refused(not_found()),
         // Expired, or a redemption that never finished (the isolate died: the code is
         // most likely spent, so the login cannot be completed any more).
         other => gone(&other),
+    }
+}
+
+/// After a failed redemption that used the login up (the code was redeemed, the user
+/// cancelled in their browser, a token failed its checks): a tombstone until the login
+/// would have expired, so the state cannot be registered again.
+pub fn end(stored: Option<Stored>, now: u64) -> Outcome<()> {
+    let until = match &stored {
+        Some(Stored::Pending(t)) | Some(Stored::Redeeming { transaction: t, .. }) => t.expires_at,
+        _ => 0,
+    }
+    .max(now + ENDED_MIN_SECS);
+    Outcome {
+        reply: Ok(()),
+        write: Write::Put(Box::new(Stored::Ended { until })),
+    }
+}
+
+/// After a redemption that failed on what its callback brought (a code the provider
+/// did not accept, an error or a callback that does not check out), when the browser
+/// was not the binding one: the login goes back to pending, so a forged callback for a
+/// live state (which may reach this far only in the automatic flow) cannot destroy the
+/// real user's login. Only the redemption this code started is released.
+pub fn release(stored: Option<Stored>, code_sha256: &str) -> Outcome<()> {
+    match stored {
+        Some(Stored::Redeeming {
+            transaction,
+            code_sha256: held,
+            ..
+        }) if same(&held, code_sha256) => Outcome {
+            reply: Ok(()),
+            write: Write::Put(Box::new(Stored::Pending(transaction))),
+        },
+        _ => Outcome {
+            reply: Ok(()),
+            write: Write::Keep,
+        },
     }
 }
 
@@ -472,6 +535,7 @@ pub fn confirm(stored: Option<Stored>, browser_sha256: &str, now: u64) -> Outcom
             }
         }
         Some(Stored::Pending(t)) if now < t.expires_at => refused(mismatch()),
+        Some(Stored::Ended { until }) if now < until => refused(mismatch()),
         Some(Stored::Redeeming { until, .. }) if now < until => refused(mismatch()),
         other => gone(&other),
     }
@@ -501,7 +565,8 @@ pub fn expiry(stored: &Stored) -> u64 {
         Stored::Pending(t) => t.expires_at,
         Stored::Redeeming { until, .. }
         | Stored::AwaitingConfirmation { until, .. }
-        | Stored::Completed { until, .. } => *until,
+        | Stored::Completed { until, .. }
+        | Stored::Ended { until } => *until,
     }
 }
 
@@ -546,6 +611,7 @@ mod tests {
             code_sha256: code,
             browser_sha256: browser,
             had_cookie,
+            lease_secs: 0,
         }
     }
 
@@ -705,6 +771,67 @@ mod tests {
     }
 
     #[test]
+    fn the_lease_covers_every_fetch_of_the_redemption() {
+        let long = Presented {
+            lease_secs: 300,
+            ..from("h1", BROWSER, true)
+        };
+        let o = claim(Some(Stored::Pending(txn(100, None))), &long, 101);
+        let redeeming = put(&o.write);
+        assert!(matches!(
+            redeeming,
+            Some(Stored::Redeeming { until: 401, .. })
+        ));
+        // Still held at 400: a duplicate waits rather than finding the login abandoned.
+        assert_eq!(claim(redeeming, &long, 400).reply, Ok(Claim::InProgress));
+    }
+
+    #[test]
+    fn an_ended_login_keeps_its_state_taken_and_answers_nothing() {
+        let redeeming = put(&claim(
+            Some(Stored::Pending(txn(100, None))),
+            &from("h1", BROWSER, true),
+            101,
+        )
+        .write);
+        let ended = put(&end(redeeming, 102).write);
+        assert_eq!(
+            ended,
+            Some(Stored::Ended {
+                until: 100 + TRANSACTION_TTL_SECS
+            })
+        );
+        let o = claim(ended.clone(), &from("h1", BROWSER, true), 103);
+        assert_eq!(o.reply.unwrap_err().code(), ErrorCode::TransactionNotFound);
+        assert_eq!(o.write, Write::Keep);
+        let raw = serde_json::to_string(&ended).unwrap();
+        assert!(register(Some(&raw), txn(103, None)).reply.is_err());
+        // Gone once it would have expired.
+        assert_eq!(
+            claim(
+                ended,
+                &from("h1", BROWSER, true),
+                100 + TRANSACTION_TTL_SECS
+            )
+            .write,
+            Write::Delete
+        );
+    }
+
+    #[test]
+    fn a_failed_forged_callback_releases_the_login_for_the_real_one() {
+        let flow = Some("automatic_return_from_vipps_app");
+        let pending = Some(Stored::Pending(txn(100, flow)));
+        let forged = put(&claim(pending, &from("bogus", OTHER, false), 101).write);
+        // Another code cannot release it; the one that claimed it can.
+        assert_eq!(release(forged.clone(), "other").write, Write::Keep);
+        let released = put(&release(forged, "bogus").write);
+        assert!(matches!(released, Some(Stored::Pending(_))));
+        let o = claim(released, &from("real", BROWSER, true), 102);
+        assert!(matches!(o.reply, Ok(Claim::Redeem { confirm: false, .. })));
+    }
+
+    #[test]
     fn a_state_is_registered_once() {
         assert!(register(None, txn(0, None)).reply.is_ok());
         let o = register(Some("{}"), txn(0, None));
@@ -731,15 +858,22 @@ mod tests {
     #[test]
     fn front_end_values_need_128_bits() {
         let good: FrontEndLogin = serde_json::from_str(&format!(
-            r#"{{"state":"{}","nonce":"{}","codeVerifier":"{}"}}"#,
-            "s".repeat(43),
+            r#"{{"nonce":"{}","codeVerifier":"{}"}}"#,
             "n".repeat(43),
             "v".repeat(43)
         ))
         .unwrap();
         assert!(good.validate().is_ok());
+        let with_state = FrontEndLogin {
+            state: Some("s".repeat(43)),
+            ..good.clone()
+        };
+        assert_eq!(
+            with_state.validate().unwrap_err().code(),
+            ErrorCode::InvalidOptions
+        );
         let weak = FrontEndLogin {
-            state: "12345678".into(),
+            nonce: "12345678".into(),
             ..good.clone()
         };
         assert_eq!(
@@ -760,7 +894,7 @@ mod tests {
             ErrorCode::CodeVerifierInvalid
         );
         assert!(serde_json::from_str::<FrontEndLogin>(
-            r#"{"state":"a","nonce":"b","codeVerifier":"c","clientId":"x"}"#
+            r#"{"nonce":"b","codeVerifier":"c","clientId":"x"}"#
         )
         .is_err());
     }

@@ -40,8 +40,19 @@ pub fn process_userinfo_response(
             "userinfo did not answer with a JSON object",
         )
     })?;
-    let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
-    if sub.is_empty() || !bool::from(sub.as_bytes().ct_eq(id_token_sub.as_bytes())) {
+    // No sub at all is the provider's malformed answer; another sub is a mismatch
+    // (OIDC Core 5.3.2: then the response MUST NOT be used).
+    let sub = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::UserinfoInvalid,
+                "userinfo's answer has no sub (OIDC Core 5.3.2 requires it)",
+            )
+        })?;
+    if !bool::from(sub.as_bytes().ct_eq(id_token_sub.as_bytes())) {
         return Err(Error::new(
             ErrorCode::UserinfoSubMismatch,
             "userinfo's sub is not the id_token's sub",
@@ -81,8 +92,11 @@ mod tests {
         assert_eq!(claims["address"]["street_address"], "");
         let e = process_userinfo_response(&response(200, body), "s-2").unwrap_err();
         assert_eq!(e.code(), ErrorCode::UserinfoSubMismatch);
-        let e = process_userinfo_response(&response(200, r#"{"name":"x"}"#), "s-1").unwrap_err();
-        assert_eq!(e.code(), ErrorCode::UserinfoSubMismatch);
+        // No sub is the provider's malformed answer, not a mismatch.
+        for body in [r#"{"name":"x"}"#, r#"{"sub":""}"#, r#"{"sub":7}"#] {
+            let e = process_userinfo_response(&response(200, body), "s-1").unwrap_err();
+            assert_eq!(e.code(), ErrorCode::UserinfoInvalid, "{body}");
+        }
     }
 
     #[test]

@@ -153,6 +153,7 @@ impl Harness {
         let (mut begin, first) = Begin::start(
             settings,
             request,
+            vipps_login::random_state().expect("a state"),
             None,
             "browser-binding-hash".into(),
             ProviderCache::default(),

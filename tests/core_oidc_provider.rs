@@ -163,6 +163,7 @@ impl Rp {
         let (mut begin, first) = Begin::start(
             settings,
             PerLogin::default(),
+            vipps_login::random_state().expect("a state"),
             None,
             "browser-binding-hash".into(),
             cache,

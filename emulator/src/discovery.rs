@@ -1,5 +1,7 @@
 //! Discovery document, JWKS, and the CIBA placeholder.
 
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -60,7 +62,11 @@ pub async fn openid_configuration(State(app): State<Shared>) -> Response {
 }
 
 pub async fn jwks(State(app): State<Shared>) -> Response {
-    if app.faults().jwks_unavailable {
+    let faults = app.faults();
+    if faults.jwks_delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.jwks_delay_ms)).await;
+    }
+    if faults.jwks_unavailable {
         return json(
             StatusCode::SERVICE_UNAVAILABLE,
             &json!({ "error": "temporarily_unavailable" }),

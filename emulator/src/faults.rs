@@ -22,7 +22,14 @@ pub struct Faults {
     pub token_500: bool,
     pub token_delay_ms: u64,
     pub token_malformed_json: bool,
+    pub token_huge: bool,
+    pub token_reset: bool,
     pub jwks_unavailable: bool,
+    pub jwks_delay_ms: u64,
+    pub userinfo_missing_sub: bool,
+    pub userinfo_not_json: bool,
+    pub userinfo_delay_ms: u64,
+    pub userinfo_huge: bool,
 }
 
 /// A `POST /_emulator/faults` body: only the fields given change.
@@ -47,21 +54,31 @@ pub struct FaultsPatch {
     token_500: Option<bool>,
     token_delay_ms: Option<u64>,
     token_malformed_json: Option<bool>,
+    token_huge: Option<bool>,
+    token_reset: Option<bool>,
     jwks_unavailable: Option<bool>,
+    jwks_delay_ms: Option<u64>,
+    userinfo_missing_sub: Option<bool>,
+    userinfo_not_json: Option<bool>,
+    userinfo_delay_ms: Option<u64>,
+    userinfo_huge: Option<bool>,
 }
 
-/// The longest `token_delay_ms` accepted (ten minutes).
+/// The longest delay accepted for any `*_delay_ms` field (ten minutes).
 pub const MAX_TOKEN_DELAY_MS: u64 = 600_000;
 
 impl Faults {
+    /// Applies `patch`; a delay over [`MAX_TOKEN_DELAY_MS`] rejects the whole patch
+    /// (nothing changes).
     pub fn apply(&mut self, patch: FaultsPatch) -> Result<(), String> {
-        if let Some(ms) = patch.token_delay_ms {
-            if ms > MAX_TOKEN_DELAY_MS {
-                return Err(format!(
-                    "token_delay_ms: {ms} is more than {MAX_TOKEN_DELAY_MS}"
-                ));
+        for (name, ms) in [
+            ("token_delay_ms", patch.token_delay_ms),
+            ("userinfo_delay_ms", patch.userinfo_delay_ms),
+            ("jwks_delay_ms", patch.jwks_delay_ms),
+        ] {
+            if let Some(ms) = ms.filter(|&ms| ms > MAX_TOKEN_DELAY_MS) {
+                return Err(format!("{name}: {ms} is more than {MAX_TOKEN_DELAY_MS}"));
             }
-            self.token_delay_ms = ms;
         }
         macro_rules! set {
             ($($field:ident),*) => {
@@ -85,9 +102,45 @@ impl Faults {
             wrong_msn,
             userinfo_sub_mismatch,
             token_500,
+            token_delay_ms,
             token_malformed_json,
-            jwks_unavailable
+            token_huge,
+            token_reset,
+            jwks_unavailable,
+            jwks_delay_ms,
+            userinfo_missing_sub,
+            userinfo_not_json,
+            userinfo_delay_ms,
+            userinfo_huge
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patch(json: &str) -> FaultsPatch {
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"))
+    }
+
+    #[test]
+    fn a_delay_over_the_maximum_rejects_the_whole_patch() {
+        for name in ["token_delay_ms", "userinfo_delay_ms", "jwks_delay_ms"] {
+            let mut faults = Faults::default();
+            let over = MAX_TOKEN_DELAY_MS + 1;
+            let err = faults
+                .apply(patch(&format!(
+                    r#"{{"token_huge": true, "{name}": {over}}}"#
+                )))
+                .expect_err(name);
+            assert!(err.starts_with(name), "{err}");
+            assert!(!faults.token_huge, "{name}: nothing applied");
+            let max = MAX_TOKEN_DELAY_MS;
+            faults
+                .apply(patch(&format!(r#"{{"{name}": {max}}}"#)))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
     }
 }

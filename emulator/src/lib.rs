@@ -6,6 +6,7 @@ mod authorize;
 mod client_auth;
 mod clock;
 pub mod config;
+mod conn;
 mod control;
 mod dates;
 mod discovery;
@@ -82,9 +83,11 @@ pub async fn start(
 
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        });
+        let service = router.into_make_service_with_connect_info::<conn::ResetHandle>();
+        let server =
+            axum::serve(conn::Listener(listener), service).with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            });
         if let Err(e) = server.await {
             log::line_out(&format!("vipps-login-emulator: server error: {e}"));
         }

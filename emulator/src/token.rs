@@ -3,16 +3,17 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64ct::{Base64UrlUnpadded, Encoding};
-use serde_json::json;
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::authorize::ttl;
 use crate::client_auth::{authenticate, unauthorized};
-use crate::http::{json, no_store, oauth_error};
+use crate::conn::ResetHandle;
+use crate::http::{json, no_store, oauth_error, padded_json, HUGE_PADDING_BYTES};
 use crate::id_token;
 use crate::params::Params;
 use crate::random;
@@ -25,10 +26,22 @@ const INVALID_GRANT: &str = "The provided authorization grant (e.g., authorizati
 resource owner credentials) or refresh token is invalid, expired, revoked, does not match \
 the redirection URI used in the authorization request, or was issued to another client.";
 
-pub async fn token(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn token(
+    State(app): State<Shared>,
+    ConnectInfo(connection): ConnectInfo<ResetHandle>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let faults = app.faults();
     if faults.token_delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.token_delay_ms)).await;
+    }
+    if faults.token_reset {
+        // Nothing of this answer is written: the connection is reset instead. The
+        // request is not looked at, so its code stays unspent. (The request log shows
+        // the 500 below, which the client never sees.)
+        connection.reset();
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     if faults.token_500 {
         return json(
@@ -146,16 +159,19 @@ pub async fn token(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -
     };
 
     let id_token = id_token::issue(&app, &grant_snapshot, &access_token, &faults);
-    no_store(json(
-        StatusCode::OK,
-        &json!({
-            "access_token": access_token,
-            "id_token": id_token,
-            "expires_in": EXPIRES_IN,
-            "scope": scope,
-            "token_type": "bearer",
-        }),
-    ))
+    let answer = json!({
+        "access_token": access_token,
+        "id_token": id_token,
+        "expires_in": EXPIRES_IN,
+        "scope": scope,
+        "token_type": "bearer",
+    });
+    no_store(match answer {
+        Value::Object(fields) if faults.token_huge => {
+            padded_json(StatusCode::OK, fields, HUGE_PADDING_BYTES)
+        }
+        answer => json(StatusCode::OK, &answer),
+    })
 }
 
 fn check_pkce(grant: &CodeGrant, verifier: Option<&str>) -> Result<(), &'static str> {

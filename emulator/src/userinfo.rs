@@ -1,16 +1,29 @@
 //! `GET /vipps-userinfo-api/userinfo`: claims by the consented scopes.
 
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
 use crate::config::{Address, User};
-use crate::http::{json, no_store};
+use crate::http::{json, no_store, padded_json, HUGE_PADDING_BYTES};
 use crate::state::Shared;
 use crate::sub;
 
 pub async fn userinfo(State(app): State<Shared>, headers: HeaderMap) -> Response {
+    let faults = app.faults();
+    if faults.userinfo_delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.userinfo_delay_ms)).await;
+    }
+    if faults.userinfo_not_json {
+        let mut response = (StatusCode::OK, "<html>not json</html>").into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+        return response;
+    }
     let Some(token) = bearer(&headers) else {
         return invalid_token();
     };
@@ -32,15 +45,23 @@ pub async fn userinfo(State(app): State<Shared>, headers: HeaderMap) -> Response
         return invalid_token();
     };
     let secret = &app.config.settings.sub_secret;
-    let sub = if app.faults().userinfo_sub_mismatch {
+    let sub = if faults.userinfo_sub_mismatch {
         sub::mismatching(secret, &client_id, &user_id)
     } else {
         sub::pairwise(secret, &client_id, &user_id)
     };
-    no_store(json(StatusCode::OK, &claims(user, &scopes, &sub, &sid)))
+    let mut claims = claims(user, &scopes, &sub, &sid);
+    if faults.userinfo_missing_sub {
+        claims.remove("sub");
+    }
+    no_store(if faults.userinfo_huge {
+        padded_json(StatusCode::OK, claims, HUGE_PADDING_BYTES)
+    } else {
+        json(StatusCode::OK, &Value::Object(claims))
+    })
 }
 
-fn claims(user: &User, scopes: &[String], sub: &str, sid: &str) -> Value {
+fn claims(user: &User, scopes: &[String], sub: &str, sid: &str) -> Map<String, Value> {
     let mut c = Map::new();
     c.insert("sub".into(), json!(sub));
     c.insert("sid".into(), json!(sid));
@@ -77,7 +98,7 @@ fn claims(user: &User, scopes: &[String], sub: &str, sid: &str) -> Value {
             _ => {}
         }
     }
-    Value::Object(c)
+    c
 }
 
 fn address_json(a: &Address) -> Value {

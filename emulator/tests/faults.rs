@@ -4,6 +4,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -277,14 +278,262 @@ async fn jwks_unavailable_is_503() {
     assert_eq!(emu.get(JWKS_PATH).await.status(), StatusCode::OK);
 }
 
+#[tokio::test]
+async fn jwks_delay_ms_delays_the_jwks() {
+    let emu = Emu::shipped().await;
+    emu.set_faults(json!({"jwks_delay_ms": 300})).await;
+    let started = Instant::now();
+    let jwks = emu.jwks().await;
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(300), "took {took:?}");
+    assert!(
+        !jwks_kids(&jwks).is_empty(),
+        "the JWKS itself is normal: {jwks}"
+    );
+    // Only the JWKS waits.
+    let started = Instant::now();
+    emu.get_json(DISCOVERY_PATH).await;
+    assert!(started.elapsed() < Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn token_huge_is_valid_json_of_over_40_mb_with_the_normal_fields() {
+    let emu = Emu::shipped().await;
+    emu.set_faults(json!({"token_huge": true})).await;
+    let login = emu.login("ola", "demo-client", "openid name").await;
+    let resp = emu
+        .token_request(&emu.unit("demo-client").auth(), &Emu::code_form(&login))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"),
+        "{:?}",
+        resp.headers()
+    );
+    let declared = resp.content_length();
+    let body = resp.bytes().await.expect("the whole body");
+    assert!(body.len() > HUGE_PADDING_BYTES, "{} bytes", body.len());
+    assert_eq!(declared, Some(body.len() as u64), "Content-Length");
+
+    // A client that reads it all succeeds: the normal answer plus `padding`.
+    let json: Value = serde_json::from_slice(&body).expect("valid JSON");
+    drop(body);
+    let padding = json["padding"].as_str().expect("a padding string");
+    assert_eq!(padding.len(), HUGE_PADDING_BYTES);
+    assert!(padding.bytes().all(|b| b == b'x'));
+    assert_eq!(json["token_type"], "bearer");
+    assert_eq!(json["expires_in"], 3599);
+    assert_eq!(json["scope"], "openid name");
+    let id_token = json["id_token"].as_str().expect("id_token");
+    let jwt = decode_jwt(id_token);
+    verify_by_kid(&emu.jwks().await, &jwt).expect("a real id_token");
+    assert_eq!(jwt.claims["aud"], json!(["demo-client"]));
+    let access_token = json["access_token"].as_str().expect("access_token");
+    let info = emu.userinfo_ok(access_token).await;
+    assert_eq!(info["sub"], jwt.claims["sub"], "a real access token");
+    assert!(
+        info.get("padding").is_none(),
+        "userinfo is not padded: {info}"
+    );
+}
+
+#[tokio::test]
+async fn token_huge_leaves_error_answers_alone() {
+    let emu = Emu::shipped().await;
+    emu.set_faults(json!({"token_huge": true})).await;
+    let login = emu.login("ola", "demo-client", "openid").await;
+    emu.exchange(&login).await; // spends the code (huge, but read)
+    let resp = emu
+        .token_request(&emu.unit("demo-client").auth(), &Emu::code_form(&login))
+        .await;
+    let error = expect_oauth_error(resp, 400, "invalid_grant").await;
+    assert!(error.get("padding").is_none(), "{error}");
+}
+
+#[tokio::test]
+async fn token_reset_closes_the_connection_without_an_answer() {
+    let emu = Emu::shipped().await;
+    emu.set_faults(json!({"token_reset": true})).await;
+    let login = emu.login("ola", "demo-client", "openid").await;
+    let unit = emu.unit("demo-client");
+    let form = form_body(&Emu::code_form(&login));
+    // Once on the shared (pooled, kept-alive) client, once on a fresh connection.
+    for client in [emu.http.clone(), http_client()] {
+        let result = client
+            .post(emu.url(TOKEN_PATH))
+            .header(
+                AUTHORIZATION,
+                basic_header(&unit.client_id, &unit.client_secret),
+            )
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form.clone())
+            .send()
+            .await;
+        let err = match result {
+            Ok(resp) => panic!("an HTTP answer instead of a reset: {}", resp.status()),
+            Err(e) => e,
+        };
+        let chain = error_chain(&err);
+        assert!(err.status().is_none(), "no HTTP status: {chain}");
+        assert!(
+            err.is_request() && !err.is_timeout() && !err.is_connect(),
+            "a transport error on a connected request: {chain}"
+        );
+        let lower = chain.to_lowercase();
+        assert!(
+            lower.contains("reset")
+                || lower.contains("connection closed")
+                || lower.contains("incomplete"),
+            "a reset or incomplete message: {chain}"
+        );
+    }
+
+    // The server is fine, and the request was not processed: the code is unspent.
+    emu.set_faults(json!({"token_reset": false})).await;
+    let tokens = emu.exchange(&login).await;
+    assert!(!tokens.access_token.is_empty());
+}
+
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
+#[tokio::test]
+async fn token_reset_leaves_other_endpoints_answering() {
+    let emu = Emu::shipped().await;
+    let (_, tokens) = emu.full_login("ola", "demo-client", "openid").await;
+    emu.set_faults(json!({"token_reset": true})).await;
+    emu.jwks().await;
+    emu.get_json(DISCOVERY_PATH).await;
+    assert!(emu.userinfo_ok(&tokens.access_token).await["sub"].is_string());
+}
+
+/// ola logs in at demo-client with `openid name`; the tokens, and the id_token's `sub`.
+async fn tokens_for_userinfo(emu: &Emu) -> (Tokens, String) {
+    let (_, tokens) = emu.full_login("ola", "demo-client", "openid name").await;
+    let sub = tokens.jwt().claims["sub"]
+        .as_str()
+        .expect("id_token sub")
+        .to_string();
+    (tokens, sub)
+}
+
+#[tokio::test]
+async fn userinfo_missing_sub_answers_the_claims_without_sub() {
+    let emu = Emu::shipped().await;
+    let (tokens, _) = tokens_for_userinfo(&emu).await;
+    emu.set_faults(json!({"userinfo_missing_sub": true})).await;
+    let info = emu.userinfo_ok(&tokens.access_token).await;
+    assert!(info.get("sub").is_none(), "no sub: {info}");
+    assert!(info["sid"].is_string(), "{info}");
+    assert_eq!(info["name"], emu.user("ola")["name"].as_str().unwrap());
+    assert_eq!(
+        info["given_name"],
+        emu.user("ola")["given_name"].as_str().unwrap()
+    );
+    // The id_token is untouched.
+    emu.set_faults(json!({"userinfo_missing_sub": false})).await;
+    assert!(emu.userinfo_ok(&tokens.access_token).await["sub"].is_string());
+}
+
+#[tokio::test]
+async fn userinfo_not_json_answers_200_html() {
+    let emu = Emu::shipped().await;
+    let (tokens, _) = tokens_for_userinfo(&emu).await;
+    emu.set_faults(json!({"userinfo_not_json": true})).await;
+    let resp = emu.userinfo(&tokens.access_token).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()[CONTENT_TYPE], "text/html");
+    let body = resp.text().await.unwrap();
+    assert_eq!(body, "<html>not json</html>");
+    assert!(serde_json::from_str::<Value>(&body).is_err());
+}
+
+#[tokio::test]
+async fn userinfo_delay_ms_delays_the_userinfo_response() {
+    let emu = Emu::shipped().await;
+    let (tokens, sub) = tokens_for_userinfo(&emu).await;
+    emu.set_faults(json!({"userinfo_delay_ms": 300})).await;
+    let started = Instant::now();
+    let info = emu.userinfo_ok(&tokens.access_token).await;
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(300), "took {took:?}");
+    assert_eq!(info["sub"], sub.as_str(), "the answer itself is normal");
+    // Only userinfo waits.
+    let login = emu.login("ola", "demo-client", "openid").await;
+    let started = Instant::now();
+    emu.exchange(&login).await;
+    assert!(started.elapsed() < Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn userinfo_huge_is_the_claims_plus_over_40_mb_of_padding() {
+    let emu = Emu::shipped().await;
+    let (tokens, sub) = tokens_for_userinfo(&emu).await;
+    emu.set_faults(json!({"userinfo_huge": true})).await;
+    let resp = emu.userinfo(&tokens.access_token).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let declared = resp.content_length();
+    let body = resp.bytes().await.expect("the whole body");
+    assert!(body.len() > HUGE_PADDING_BYTES, "{} bytes", body.len());
+    assert_eq!(declared, Some(body.len() as u64), "Content-Length");
+    let info: Value = serde_json::from_slice(&body).expect("valid JSON");
+    drop(body);
+    let padding = info["padding"].as_str().expect("a padding string");
+    assert_eq!(padding.len(), HUGE_PADDING_BYTES);
+    assert!(padding.bytes().all(|b| b == b'x'));
+    assert_eq!(info["sub"], sub.as_str());
+    assert!(info["sid"].is_string());
+    assert_eq!(info["name"], emu.user("ola")["name"].as_str().unwrap());
+
+    // Still a 401 for a bad token: only the normal answer is padded.
+    let resp = emu.userinfo("not-a-token").await;
+    expect_oauth_error(resp, 401, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn userinfo_faults_combine() {
+    let emu = Emu::shipped().await;
+    let (tokens, _) = tokens_for_userinfo(&emu).await;
+    emu.set_faults(json!({"userinfo_huge": true, "userinfo_missing_sub": true}))
+        .await;
+    let info: Value = emu
+        .userinfo(&tokens.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(info.get("sub").is_none());
+    assert_eq!(
+        info["padding"].as_str().map(str::len),
+        Some(HUGE_PADDING_BYTES)
+    );
+}
+
 // --- the control endpoint ---------------------------------------------------------------
 
 fn assert_all_off(f: &Value) {
     for name in BOOL_FAULTS {
         assert_eq!(f[*name], false, "{name} off: {f}");
     }
-    let delay = &f["token_delay_ms"];
-    assert!(delay.is_null() || delay == 0, "token_delay_ms off: {f}");
+    for name in DELAY_FAULTS {
+        let delay = &f[*name];
+        assert!(delay.is_null() || delay == 0, "{name} off: {f}");
+    }
 }
 
 #[tokio::test]
@@ -320,6 +569,38 @@ async fn every_fault_can_be_set_and_read_back() {
         let f = emu.get_json("/_emulator/faults").await;
         assert_eq!(f[*name], true, "{name}: {f}");
     }
+    for (i, name) in DELAY_FAULTS.iter().enumerate() {
+        let ms = 100 + i as u64;
+        emu.set_faults(json!({ *name: ms })).await;
+        let f = emu.get_json("/_emulator/faults").await;
+        assert_eq!(f[*name], ms, "{name}: {f}");
+    }
+}
+
+#[tokio::test]
+async fn every_delay_is_bounded_by_the_same_maximum() {
+    let emu = Emu::shipped().await;
+    for name in DELAY_FAULTS {
+        emu.set_faults(json!({ *name: 5 })).await;
+        let resp = emu
+            .post_json(
+                "/_emulator/faults",
+                json!({ *name: MAX_DELAY_MS + 1, "token_500": true }),
+            )
+            .await;
+        let error = expect_oauth_error(resp, 400, "invalid_request").await;
+        assert!(
+            error["error_description"].as_str().unwrap().contains(name),
+            "{error}"
+        );
+        let f = emu.get_json("/_emulator/faults").await;
+        assert_eq!(f[*name], 5, "{name} unchanged: {f}");
+        assert_eq!(f["token_500"], false, "nothing of the patch applied: {f}");
+
+        emu.set_faults(json!({ *name: MAX_DELAY_MS })).await;
+        assert_eq!(emu.get_json("/_emulator/faults").await[*name], MAX_DELAY_MS);
+        emu.set_faults(json!({ *name: 0 })).await;
+    }
 }
 
 #[tokio::test]
@@ -329,7 +610,9 @@ async fn reset_clears_every_fault() {
     for name in BOOL_FAULTS {
         all.insert(name.to_string(), Value::Bool(true));
     }
-    all.insert("token_delay_ms".into(), json!(300));
+    for name in DELAY_FAULTS {
+        all.insert(name.to_string(), json!(300));
+    }
     emu.set_faults(Value::Object(all)).await;
     assert_eq!(
         emu.get(JWKS_PATH).await.status(),
@@ -345,4 +628,10 @@ async fn reset_clears_every_fault() {
     verify_by_kid(&jwks, &jwt).expect("valid again");
     assert_eq!(jwt.claims["iss"], emu.issuer.as_str());
     assert_eq!(jwt.claims["aud"], json!(["demo-client"]));
+    assert!(tokens.json.get("padding").is_none(), "{}", tokens.json);
+    let started = Instant::now();
+    let info = emu.userinfo_ok(&tokens.access_token).await;
+    assert!(started.elapsed() < Duration::from_millis(300), "no delay");
+    assert_eq!(info["sub"], jwt.claims["sub"]);
+    assert!(info.get("padding").is_none(), "{info}");
 }

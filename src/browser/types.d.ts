@@ -192,6 +192,8 @@ export type ErrorCode =
   | "browser_binding_mismatch"
   | "confirmation_required"
   | "option_not_allowed"
+  | "login_refused"
+  | "login_hook_failed"
   | "session_invalid"
   | "config_invalid";
 

@@ -5,13 +5,14 @@
 
 use super::config::Config;
 use super::respond::{
-    error_answer, error_answer_with_status, error_page, json_response, redirect, Answer,
+    error_answer, error_answer_with_status, json_response, login_failed, redirect, Answer,
 };
 use super::transactions::{now_secs, TransactionStore};
 use super::upstream;
 use crate::begin::{Begin, BeginSettings, PerLogin, Started};
 use crate::binding::BrowserBinding;
 use crate::error::{Error, ErrorCode, Result};
+use crate::return_to::safe_return_to;
 use crate::transaction::FrontEndLogin;
 use serde_json::json;
 use worker::{Env, Request, Response};
@@ -20,7 +21,7 @@ use worker::{Env, Request, Response};
 /// that two tabs of one browser may log in at once.
 pub fn browser_binding(req: &Request, config: &Config) -> worker::Result<(BrowserBinding, bool)> {
     let cookies = req.headers().get("cookie")?.unwrap_or_default();
-    match BrowserBinding::from_cookie_header(&cookies, config.secure_cookies()) {
+    match BrowserBinding::from_cookie_header(&cookies, config.cookie_scope()) {
         Some(binding) => Ok((binding, true)),
         None => {
             let fresh = BrowserBinding::random()
@@ -38,7 +39,7 @@ pub fn set_binding(
 ) -> worker::Result<()> {
     response
         .headers_mut()
-        .append("set-cookie", &binding.set_cookie(config.secure_cookies()))
+        .append("set-cookie", &binding.set_cookie(config.cookie_scope()))
 }
 
 /// The per-login options in `GET /login`'s query (camelCase, as `POST /api/login`).
@@ -75,8 +76,10 @@ pub fn per_login_from_query(query: &str) -> Result<PerLogin> {
     Ok(options)
 }
 
-/// Runs the core's [`Begin`] for this configuration and redirect URI.
+/// Runs the core's [`Begin`] for this configuration and redirect URI, with a state the
+/// Worker mints (and so can authenticate at the callback without storage).
 async fn begin(
+    env: &Env,
     config: &Config,
     redirect_uri: &str,
     request: PerLogin,
@@ -93,10 +96,12 @@ async fn begin(
         policy: &config.policy,
     };
     let binding_sha256 = binding.sha256();
-    upstream::run(&config.issuer, config.http_timeout_ms, |cache| {
+    let state = config.state_key.mint()?;
+    upstream::run(env, &config.issuer, config.http_timeout_ms, |cache| {
         Begin::start(
             settings,
             request,
+            state,
             front_end,
             binding_sha256,
             cache,
@@ -108,44 +113,51 @@ async fn begin(
 
 /// `GET /login?returnTo=/path[&market&requestedFlow&finalRedirectIsApp&acrValues&scope]`:
 /// a fresh transaction (state, nonce and PKCE from the core), stored under its state,
-/// the binding cookie, and a 302 to the authorization endpoint.
+/// the binding cookie, and a 302 to the authorization endpoint. A failure sends the
+/// customer back to the shop with `login_error` ([`login_failed`]).
 pub async fn login(req: &Request, env: &Env, config: &Config) -> worker::Result<Answer> {
     let url = req.inner().url();
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
     let query = query.split('#').next().unwrap_or(query);
     let request = match per_login_from_query(query) {
         Ok(request) => request,
-        Err(e) => return error_page(&e),
+        Err(e) => return login_failed(&e, config, None),
     };
+    // Where a failure sends the customer: the shop's page the login was for.
+    let return_to = safe_return_to(request.return_to.as_deref()).to_string();
     let (binding, _) = browser_binding(req, config)?;
-    let started = match begin(config, &config.redirect_uri, request, None, &binding).await {
+    let redirect_uri = &config.redirect_uri;
+    let started = match begin(env, config, redirect_uri, request, None, &binding).await {
         Ok(started) => started,
-        Err(e) => return error_page(&e),
+        Err(e) => return login_failed(&e, config, Some(&return_to)),
     };
-    let store = TransactionStore::from_env(env)?;
+    let store = TransactionStore::from_env(env, &config.state_key)?;
     // A fresh random state cannot collide; if it ever does, refuse rather than
     // overwrite someone's login.
     if let Err(e) = store.put(&started.transaction).await? {
-        return error_page(&e);
+        return login_failed(&e, config, Some(&return_to));
     }
     let mut response = redirect(&started.url)?;
     set_binding(&mut response, &binding, config)?;
     Answer::ok(response)
 }
 
-/// `POST /api/login` (the front-end-driven flow): the page made state, nonce and the
-/// PKCE verifier with the npm package and registers them here, with the per-login
-/// options; the answer is the authorization URL to navigate to, and the binding cookie.
+/// `POST /api/login` (the front-end-driven flow): the page made the nonce and the PKCE
+/// verifier with the npm package and registers them here, with the per-login options;
+/// the answer is the authorization URL to navigate to and the state the Worker made for
+/// it (`{url, state}`: keep it to check the callback with `parseCallback`), and the
+/// binding cookie.
 ///
 /// Why this is safe: the verifier travels only from the page to its own Worker (same
 /// origin or an `ALLOWED_ORIGINS` origin, over TLS) and is then kept server-side; it
 /// never goes to Vipps' authorize endpoint (only its S256 challenge does) and never
-/// comes back to a browser. State and nonce must carry at least 128 bits
-/// ([`FrontEndLogin::validate`]) and a state can be registered once (put-if-absent), so
-/// a page cannot hijack or replay another login's transaction. And the Worker builds the
-/// URL itself from its own client_id, redirect URI, issuer and allowed options: the
-/// browser contributes random values, a same-origin return path and options a setting
-/// allows, so it cannot send the code anywhere else or ask for other data.
+/// comes back to a browser. The nonce must carry at least 128 bits
+/// ([`FrontEndLogin::validate`]) and the state is the Worker's own, minted fresh and
+/// registered once, so a page cannot hijack or replay another login's transaction. And
+/// the Worker builds the URL itself from its own client_id, redirect URI, issuer and
+/// allowed options: the browser contributes random values, a same-origin return path
+/// and options a setting allows, so it cannot send the code anywhere else or ask for
+/// other data.
 pub async fn api_login(
     req: &Request,
     body: &str,
@@ -155,19 +167,22 @@ pub async fn api_login(
     let front_end: FrontEndLogin = match serde_json::from_str(body) {
         Ok(v) => v,
         Err(_) => {
-            return error_answer(&Error::new(
+            let e = Error::new(
                 ErrorCode::InvalidOptions,
-                "the body must be JSON {state, nonce, codeVerifier, returnTo?, market?, requestedFlow?, finalRedirectIsApp?, acrValues?, scope?}",
-            ))
+                "the body must be JSON {nonce, codeVerifier, returnTo?, market?, requestedFlow?, finalRedirectIsApp?, acrValues?, scope?}",
+            );
+            return error_answer(&e, config);
         }
     };
     let (binding, _) = browser_binding(req, config)?;
     // The front-end flow comes back to its own page (VIPPS_APP_REDIRECT_URI) when one is
     // set; the transaction keeps that URI for the token request.
     let request = PerLogin::from_front_end(&front_end);
+    let redirect_uri = config.app_redirect_uri();
     let started = match begin(
+        env,
         config,
-        config.app_redirect_uri(),
+        redirect_uri,
         request,
         Some(&front_end),
         &binding,
@@ -175,13 +190,14 @@ pub async fn api_login(
     .await
     {
         Ok(started) => started,
-        Err(e) => return error_answer(&e),
+        Err(e) => return error_answer(&e, config),
     };
-    let store = TransactionStore::from_env(env)?;
+    let store = TransactionStore::from_env(env, &config.state_key)?;
     if let Err(e) = store.put(&started.transaction).await? {
-        return error_answer_with_status(&e, 409);
+        return error_answer_with_status(&e, 409, config);
     }
-    let mut response = json_response(200, &json!({ "url": started.url }))?;
+    let body = json!({ "url": started.url, "state": started.transaction.state });
+    let mut response = json_response(200, &body)?;
     set_binding(&mut response, &binding, config)?;
     Answer::ok(response)
 }

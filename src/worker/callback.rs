@@ -8,7 +8,7 @@ use super::authorize::{browser_binding, set_binding};
 use super::complete::{self, CallingBrowser, Finished};
 use super::config::Config;
 use super::respond::{
-    confirm_page, error_answer, error_page, json_response, redirect, redirect_with_status, Answer,
+    confirm_page, error_answer, json_response, login_failed, redirect, redirect_with_status, Answer,
 };
 use super::transactions::TransactionStore;
 use crate::binding::BrowserBinding;
@@ -34,7 +34,7 @@ fn add_session_cookie(
 ) -> worker::Result<()> {
     response.headers_mut().append(
         "set-cookie",
-        &set_cookie(&done.session, config.secure_cookies()),
+        &set_cookie(&done.session, config.cookie_scope()),
     )
 }
 
@@ -53,25 +53,26 @@ fn bind_if_new(
 
 /// `GET /callback?code&state[&iss]`: completes the login, sets the session cookie and
 /// sends the user to the transaction's `returnTo`; another browser in the automatic
-/// flow gets the confirmation page; on failure a small page with the error code,
-/// message and hint.
+/// flow gets the confirmation page; a failure goes back to the shop with `login_error`
+/// (or the built-in page when nowhere is known).
 pub async fn callback(req: &Request, env: &Env, config: &Config) -> worker::Result<Answer> {
     let url = req.inner().url();
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
     let browser = calling_browser(req, config)?;
-    let store = TransactionStore::from_env(env)?;
-    match complete::complete_login(&store, config, query, &browser).await? {
+    let store = TransactionStore::from_env(env, &config.state_key)?;
+    match complete::complete_login(env, &store, config, query, &browser).await? {
         Ok(Finished::LoggedIn(done)) => {
             let mut response = redirect(&done.return_to)?;
             add_session_cookie(&mut response, &done, config)?;
             Answer::ok(response)
         }
         Ok(Finished::Confirm { result, state }) => {
-            let mut response = confirm_page(&result.display_name, &state)?;
+            let action = config.route("/callback");
+            let mut response = confirm_page(&result.display_name, &state, &action)?;
             bind_if_new(&mut response, &browser, config)?;
             Answer::ok(response)
         }
-        Err(e) => error_page(&e),
+        Err(failure) => login_failed(&failure.error, config, failure.return_to.as_deref()),
     }
 }
 
@@ -80,7 +81,7 @@ fn confirming_binding(req: &Request, config: &Config) -> worker::Result<Option<B
     let cookies = req.headers().get("cookie")?.unwrap_or_default();
     Ok(BrowserBinding::from_cookie_header(
         &cookies,
-        config.secure_cookies(),
+        config.cookie_scope(),
     ))
 }
 
@@ -104,16 +105,16 @@ pub async fn confirm_form(
         .find(|(name, _)| name == "state")
         .map(|(_, value)| value.into_owned());
     let (Some(state), Some(binding)) = (state, confirming_binding(req, config)?) else {
-        return error_page(&no_confirmation());
+        return login_failed(&no_confirmation(), config, None);
     };
-    let store = TransactionStore::from_env(env)?;
+    let store = TransactionStore::from_env(env, &config.state_key)?;
     match store.confirm(&state, &binding.sha256()).await? {
         Ok(done) => {
             let mut response = redirect_with_status(&done.return_to, 303)?;
             add_session_cookie(&mut response, &done, config)?;
             Answer::ok(response)
         }
-        Err(e) => error_page(&e),
+        Err(e) => login_failed(&e, config, None),
     }
 }
 
@@ -134,7 +135,7 @@ pub enum CallbackBody {
 
 /// `POST /api/callback`: as `GET /callback`, answering `200 {user}` with the session
 /// cookie, or, for another browser in the automatic flow, `202 {confirm: {name}, state}`
-/// (show the name, then `POST /api/confirm`).
+/// (show the name, then `POST /api/confirm`). Failures are `{error, message, hint}`.
 pub async fn api_callback(
     req: &Request,
     body: &str,
@@ -152,15 +153,16 @@ pub async fn api_callback(
             form.finish()
         }
         Err(_) => {
-            return error_answer(&Error::new(
+            let e = Error::new(
                 ErrorCode::CallbackInvalid,
                 "the body must be JSON {code, state, iss?} or {query}",
-            ))
+            );
+            return error_answer(&e, config);
         }
     };
     let browser = calling_browser(req, config)?;
-    let store = TransactionStore::from_env(env)?;
-    match complete::complete_login(&store, config, &query, &browser).await? {
+    let store = TransactionStore::from_env(env, &config.state_key)?;
+    match complete::complete_login(env, &store, config, &query, &browser).await? {
         Ok(Finished::LoggedIn(done)) => {
             let mut response = json_response(200, &json!({ "user": done.user }))?;
             add_session_cookie(&mut response, &done, config)?;
@@ -172,7 +174,7 @@ pub async fn api_callback(
             bind_if_new(&mut response, &browser, config)?;
             Answer::ok(response)
         }
-        Err(e) => error_answer(&e),
+        Err(failure) => error_answer(&failure.error, config),
     }
 }
 
@@ -191,22 +193,20 @@ pub async fn api_confirm(
     config: &Config,
 ) -> worker::Result<Answer> {
     let Ok(ConfirmBody { state }) = serde_json::from_str(body) else {
-        return error_answer(&Error::new(
-            ErrorCode::InvalidOptions,
-            "the body must be JSON {state}",
-        ));
+        let e = Error::new(ErrorCode::InvalidOptions, "the body must be JSON {state}");
+        return error_answer(&e, config);
     };
     let Some(binding) = confirming_binding(req, config)? else {
-        return error_answer(&no_confirmation());
+        return error_answer(&no_confirmation(), config);
     };
-    let store = TransactionStore::from_env(env)?;
+    let store = TransactionStore::from_env(env, &config.state_key)?;
     match store.confirm(&state, &binding.sha256()).await? {
         Ok(done) => {
             let mut response = json_response(200, &json!({ "user": done.user }))?;
             add_session_cookie(&mut response, &done, config)?;
             Answer::ok(response)
         }
-        Err(e) => error_answer(&e),
+        Err(e) => error_answer(&e, config),
     }
 }
 

@@ -13,7 +13,9 @@ use crate::error::Error;
 use crate::id_token::DEFAULT_LEEWAY_SECS;
 use crate::issuer::{Environment, Issuer};
 use crate::redirect_uri::check_redirect_uri_rules;
+use crate::return_to::safe_return_to;
 use crate::scope::Scopes;
+use crate::state::StateKey;
 use crate::token::{ClientCredentials, Secret, SystemHeaders, TokenAuthMethod};
 use std::fmt;
 
@@ -31,6 +33,18 @@ pub const VIPPS_CLOCK_LEEWAY_SECS: &str = "VIPPS_CLOCK_LEEWAY_SECS";
 pub const VIPPS_SYSTEM_NAME: &str = "VIPPS_SYSTEM_NAME";
 pub const VIPPS_SYSTEM_VERSION: &str = "VIPPS_SYSTEM_VERSION";
 pub const VIPPS_MSN: &str = "VIPPS_MSN";
+pub const VIPPS_BASE_PATH: &str = "VIPPS_BASE_PATH";
+pub const VIPPS_ERROR_PATH: &str = "VIPPS_ERROR_PATH";
+pub const LOGIN_HOOK_URL: &str = "LOGIN_HOOK_URL";
+pub const LOGIN_HOOK_SECRET: &str = "LOGIN_HOOK_SECRET";
+/// The service binding of the shop's login hook (wrangler.toml `[[services]]`).
+pub const LOGIN_HOOK: &str = "LOGIN_HOOK";
+/// `"true"` adds `GET {base}/api/_memory` (the wasm memory's size, for `bench/`).
+pub const VIPPS_DEBUG_ROUTES: &str = "VIPPS_DEBUG_ROUTES";
+/// Longest base path.
+pub const MAX_BASE_PATH_LEN: usize = 64;
+/// Shortest `LOGIN_HOOK_SECRET`, as for `SESSION_SECRET`.
+pub const HOOK_SECRET_MIN_LEN: usize = 32;
 pub const VIPPS_ALLOWED_MARKETS: &str = "VIPPS_ALLOWED_MARKETS";
 pub const VIPPS_ALLOWED_FLOWS: &str = "VIPPS_ALLOWED_FLOWS";
 pub const VIPPS_ALLOW_FINAL_REDIRECT_IS_APP: &str = "VIPPS_ALLOW_FINAL_REDIRECT_IS_APP";
@@ -126,6 +140,18 @@ pub struct Config {
     pub policy: OptionPolicy,
     /// Client authentication for the token request (client_id and the secret).
     pub credentials: ClientCredentials,
+    /// Where every route lives (`""` or e.g. `/auth`): `{base_path}/login`, ...
+    pub base_path: String,
+    /// Where a failed Worker-driven login sends the customer (with `login_error`),
+    /// instead of the login's `returnTo`.
+    pub error_path: Option<String>,
+    /// The shop's login hook over https (`LOGIN_HOOK_URL`); a `LOGIN_HOOK` service
+    /// binding is found at request time and wins.
+    pub hook_url: Option<String>,
+    pub hook_secret: Option<Secret>,
+    /// Tags every state the Worker makes (from `SESSION_SECRET`).
+    pub state_key: StateKey,
+    pub debug_routes: bool,
     pub client_secret: Secret,
     pub session_secret: Secret,
 }
@@ -160,10 +186,38 @@ impl Config {
             ));
         }
 
+        let base_path = match optional(VIPPS_BASE_PATH) {
+            None => String::new(),
+            Some(path) => parse_base_path(path.trim())?,
+        };
+
         let redirect_uri = required(VIPPS_REDIRECT_URI)?;
         check_redirect_uri_rules(&redirect_uri)
             .into_result()
             .map_err(|e| ConfigError::from_core(VIPPS_REDIRECT_URI, &e))?;
+        // Vipps sends the user to exactly this URI: it must be this Worker's callback.
+        let callback_path = format!("{base_path}/callback");
+        if path_of(&redirect_uri) != Some(callback_path.as_str()) {
+            return Err(ConfigError::new(
+                VIPPS_REDIRECT_URI,
+                format!(
+                    "VIPPS_REDIRECT_URI \"{redirect_uri}\" must end in this Worker's callback route, {callback_path} (VIPPS_BASE_PATH + /callback), with no query"
+                ),
+            ));
+        }
+        let error_path = match optional(VIPPS_ERROR_PATH) {
+            None => None,
+            Some(path) => {
+                let path = path.trim();
+                if safe_return_to(Some(path)) != path || path.contains('#') {
+                    return Err(ConfigError::new(
+                        VIPPS_ERROR_PATH,
+                        format!("VIPPS_ERROR_PATH \"{path}\" must be a path on this site, like /login-failed"),
+                    ));
+                }
+                Some(path.to_string())
+            }
+        };
 
         let allowed_origins = match optional(ALLOWED_ORIGINS) {
             Some(list) => parse_origins(&list)?,
@@ -275,6 +329,39 @@ impl Config {
         };
         let policy = parse_policy(&optional)?;
 
+        let hook_url = match optional(LOGIN_HOOK_URL) {
+            None => None,
+            Some(url) => {
+                let url = url.trim().to_string();
+                if !crate::uri::is_secure_http_url(&url) {
+                    return Err(ConfigError::new(
+                        LOGIN_HOOK_URL,
+                        format!(
+                            "LOGIN_HOOK_URL \"{url}\" must be an https URL (http only on loopback)"
+                        ),
+                    ));
+                }
+                Some(url)
+            }
+        };
+        let hook_secret = optional(LOGIN_HOOK_SECRET).map(Secret::new);
+        match (&hook_url, &hook_secret) {
+            (Some(_), None) => {
+                return Err(ConfigError::new(
+                    LOGIN_HOOK_SECRET,
+                    "LOGIN_HOOK_URL needs LOGIN_HOOK_SECRET (a secret), which signs every hand-off",
+                ))
+            }
+            (_, Some(secret)) if secret.expose().len() < HOOK_SECRET_MIN_LEN => {
+                return Err(ConfigError::new(
+                    LOGIN_HOOK_SECRET,
+                    format!("LOGIN_HOOK_SECRET must be at least {HOOK_SECRET_MIN_LEN} characters"),
+                ))
+            }
+            _ => {}
+        }
+        let debug_routes = optional(VIPPS_DEBUG_ROUTES).is_some_and(|v| v.trim() == "true");
+
         let client_secret = Secret::new(required(VIPPS_CLIENT_SECRET)?);
         let session_secret = Secret::new(required(SESSION_SECRET)?);
         if session_secret.expose().len() < SESSION_SECRET_MIN_LEN {
@@ -286,12 +373,20 @@ impl Config {
             ));
         }
 
+        let state_key = StateKey::derive(session_secret.expose().as_bytes())
+            .map_err(|e| ConfigError::from_core(SESSION_SECRET, &e))?;
         let credentials = ClientCredentials {
             client_id: client_id.clone(),
             client_secret: client_secret.clone(),
             method: token_auth_method,
         };
         Ok(Config {
+            base_path,
+            error_path,
+            hook_url,
+            hook_secret,
+            state_key,
+            debug_routes,
             msn,
             policy,
             credentials,
@@ -316,6 +411,33 @@ impl Config {
     /// cookie is then `Secure` and `__Host-` prefixed.
     pub fn secure_cookies(&self) -> bool {
         self.redirect_uri.starts_with("https://")
+    }
+
+    /// Where the Worker's cookies live: https or not, and its routes' path.
+    pub fn cookie_scope(&self) -> crate::session::CookieScope<'_> {
+        crate::session::CookieScope {
+            secure: self.secure_cookies(),
+            path: self.cookie_path(),
+        }
+    }
+
+    /// Where the Worker's cookies live: its routes (`base_path`), or `/`.
+    pub fn cookie_path(&self) -> &str {
+        if self.base_path.is_empty() {
+            "/"
+        } else {
+            &self.base_path
+        }
+    }
+
+    /// A route's path under the base path: `route("/login")` is `/auth/login`.
+    pub fn route(&self, path: &str) -> String {
+        format!("{}{path}", self.base_path)
+    }
+
+    /// Whether the issuer is Vipps' (its layout): hints may then cite Vipps' FAQ.
+    pub fn is_vipps(&self) -> bool {
+        self.issuer.vipps_base().is_some()
     }
 
     /// The redirect URI of the front-end-driven flow: `VIPPS_APP_REDIRECT_URI`, else
@@ -393,6 +515,36 @@ fn parse_policy(optional: &impl Fn(&str) -> Option<String>) -> Result<OptionPoli
     Ok(policy)
 }
 
+/// `VIPPS_BASE_PATH`: `/` and segments of unreserved characters, no trailing `/`.
+fn parse_base_path(path: &str) -> Result<String, ConfigError> {
+    let ok = path.starts_with('/')
+        && !path.ends_with('/')
+        && path.len() <= MAX_BASE_PATH_LEN
+        && !path.contains("//")
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~'))
+        && !path.split('/').any(|seg| seg == "." || seg == "..");
+    if ok {
+        Ok(path.to_string())
+    } else {
+        Err(ConfigError::new(
+            VIPPS_BASE_PATH,
+            format!("VIPPS_BASE_PATH \"{path}\" must be a path like /auth: a leading /, no trailing /, letters, digits, - _ . ~, at most {MAX_BASE_PATH_LEN} characters"),
+        ))
+    }
+}
+
+/// The path of an absolute URI (up to `?` or `#`), or `None` when it has a query.
+fn path_of(uri: &str) -> Option<&str> {
+    let rest = &uri[uri.find("://")? + 3..];
+    let path = &rest[rest.find('/')?..];
+    if path.contains(['?', '#']) {
+        return None;
+    }
+    Some(path)
+}
+
 /// `ALLOWED_ORIGINS`: comma separated exact origins, `https://host[:port]`, or `http` on
 /// loopback. No `*`: credentials are only ever allowed for named origins.
 fn parse_origins(list: &str) -> Result<Vec<String>, ConfigError> {
@@ -434,7 +586,7 @@ fn origin_of(uri: &str) -> Option<&str> {
     (end > 0).then(|| &uri[..scheme_end + end])
 }
 
-fn is_loopback_authority(authority: &str) -> bool {
+pub fn is_loopback_authority(authority: &str) -> bool {
     match authority.strip_prefix('[') {
         Some(rest) => rest.split(']').next() == Some("::1"),
         None => {

@@ -15,6 +15,7 @@
 //! codes, states, tokens, cookies or secrets.
 
 pub mod authorize;
+pub mod body;
 pub mod callback;
 pub mod complete;
 pub mod config;
@@ -23,14 +24,16 @@ pub mod session;
 pub mod transactions;
 pub mod upstream;
 
+use body::Declared;
 use config::{Config, ConfigError};
 use respond::{config_invalid, error_json, internal_error, json_response, Answer};
 use serde_json::json;
+use std::rc::Rc;
 use worker::{console_log, event, Context, Env, Headers, Method, Request, Response};
 
 pub use transactions::LoginTransactions;
 
-/// Largest body accepted on a `POST`.
+/// Largest body accepted on a `POST`, enforced while reading.
 const MAX_BODY_BYTES: usize = 16 * 1024;
 /// How long a browser may cache a CORS preflight.
 const PREFLIGHT_MAX_AGE_SECS: &str = "600";
@@ -45,33 +48,71 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         Err(e) => Answer {
             response: internal_error(&e),
             error: Some("internal_error"),
+            message: None,
+            hint: None,
         },
     };
-    log_request(
-        &method,
-        &path,
-        answer.response.status_code(),
-        answer.error,
-        started,
-    );
+    log_request(&method, &path, &answer, started);
     Ok(answer.response)
 }
 
-/// The methods a path takes.
-fn methods_of(path: &str) -> Option<&'static [Method]> {
+/// The methods a route takes (its path under the base path).
+fn methods_of(path: &str, config: &Config) -> Option<&'static [Method]> {
     Some(match path {
         "/api/config" | "/login" | "/api/session" => &[Method::Get],
         // GET: the way back from Vipps; POST: the confirmation page's form.
         "/callback" => &[Method::Get, Method::Post],
         "/api/login" | "/api/callback" | "/api/confirm" | "/api/logout" => &[Method::Post],
+        "/api/_memory" if config.debug_routes => &[Method::Get],
         _ => return None,
     })
 }
 
+/// The route a request path names: the part under `VIPPS_BASE_PATH`, or `None` for a
+/// path outside it.
+fn route_path<'p>(base: &str, path: &'p str) -> Option<&'p str> {
+    let rest = path.strip_prefix(base)?;
+    rest.starts_with('/').then_some(rest)
+}
+
+/// A Worker served on a public hostname with a loopback `VIPPS_ISSUER` (the emulator's,
+/// shipped for `make demo`) would send customers to their own 127.0.0.1: refuse it,
+/// naming the setting.
+fn loopback_issuer_on_public_host(config: &Config, url: &str) -> Option<ConfigError> {
+    let issuer_host = authority_of(config.issuer.as_str())?;
+    let own_host = authority_of(url)?;
+    let loopback = |authority: &str| config::is_loopback_authority(authority);
+    (loopback(issuer_host) && !loopback(own_host)).then(|| ConfigError {
+        setting: config::VIPPS_ISSUER,
+        message: format!(
+            "VIPPS_ISSUER is {}, a loopback address (the local emulator), but this Worker is served at {own_host}: set VIPPS_ENV (and remove VIPPS_ISSUER) for Vipps, or VIPPS_ISSUER to your provider",
+            config.issuer.as_str()
+        ),
+        code: None,
+        hint: None,
+    })
+}
+
+fn authority_of(url: &str) -> Option<&str> {
+    let rest = &url[url.find("://")? + 3..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
 /// The routes.
-async fn route(mut req: Request, env: &Env, path: &str) -> worker::Result<Answer> {
+async fn route(mut req: Request, env: &Env, full_path: &str) -> worker::Result<Answer> {
     let method = req.method();
-    let Some(allowed) = methods_of(path) else {
+    let config = match load_config(env) {
+        Ok(config) => config,
+        Err(e) => return Answer::failed(config_invalid(&e)?, "config_invalid"),
+    };
+    let Some(path) = route_path(&config.base_path, full_path) else {
+        return Answer::failed(
+            error_json(404, json!({ "error": "not_found" }))?,
+            "not_found",
+        );
+    };
+    let Some(allowed) = methods_of(path, &config) else {
         return Answer::failed(
             error_json(404, json!({ "error": "not_found" }))?,
             "not_found",
@@ -85,10 +126,9 @@ async fn route(mut req: Request, env: &Env, path: &str) -> worker::Result<Answer
         response.headers_mut().set("allow", &names.join(", "))?;
         return Answer::failed(response, "method_not_allowed");
     }
-    let config = match load_config(env) {
-        Ok(config) => config,
-        Err(e) => return Answer::failed(config_invalid(&e)?, "config_invalid"),
-    };
+    if let Some(e) = loopback_issuer_on_public_host(&config, &req.inner().url()) {
+        return Answer::failed(config_invalid(&e)?, "config_invalid");
+    }
     let origin = req.headers().get("origin")?;
     // Only the named origins get CORS headers, and credentials with them.
     let cors_origin = origin
@@ -112,6 +152,7 @@ async fn route(mut req: Request, env: &Env, path: &str) -> worker::Result<Answer
             "/api/config" => Answer::ok(public_config(&config)?)?,
             "/login" => authorize::login(&req, env, &config).await?,
             "/callback" => callback::callback(&req, env, &config).await?,
+            "/api/_memory" => Answer::ok(memory_report()?)?,
             _ => session::session(&req, &config)?,
         }
     };
@@ -119,6 +160,20 @@ async fn route(mut req: Request, env: &Env, path: &str) -> worker::Result<Answer
         add_cors(&mut answer.response, cors_origin)?;
     }
     Ok(answer)
+}
+
+/// `GET /api/_memory` (only with `VIPPS_DEBUG_ROUTES=true`, for `bench/`): the size of
+/// this isolate's wasm linear memory. Nothing about any login.
+fn memory_report() -> worker::Result<Response> {
+    use wasm_bindgen::JsCast;
+    let bytes = wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|m| m.buffer())
+        .ok()
+        .and_then(|b| b.dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map(|b| b.byte_length())
+        .unwrap_or(0);
+    json_response(200, &json!({ "wasmMemoryBytes": bytes }))
 }
 
 async fn post_route(
@@ -169,10 +224,10 @@ fn refuse_post(
     };
     if !media_type.eq_ignore_ascii_case(wanted) {
         let body = json!({ "error": "unsupported_media_type", "message": what });
-        return Ok(Some(Answer {
-            response: error_json(415, body)?,
-            error: Some("unsupported_media_type"),
-        }));
+        return Ok(Some(Answer::failed(
+            error_json(415, body)?,
+            "unsupported_media_type",
+        )?));
     }
     let url = req.inner().url();
     let own = origin_of(&url);
@@ -191,7 +246,7 @@ fn refuse_post(
             crate::error::ErrorCode::ConfirmationRequired,
             "the confirmation must come from this site's own page",
         );
-        let mut answer = respond::error_page(&e)?;
+        let mut answer = respond::error_page(&e, config, None)?;
         answer.response = answer.response.with_status(403);
         answer.error = Some("origin_not_allowed");
         return Ok(Some(answer));
@@ -201,10 +256,10 @@ fn refuse_post(
             "error": "origin_not_allowed",
             "message": if form { "the confirmation must come from this site's own page" } else { "this origin is not in ALLOWED_ORIGINS" },
         });
-        return Ok(Some(Answer {
-            response: error_json(403, body)?,
-            error: Some("origin_not_allowed"),
-        }));
+        return Ok(Some(Answer::failed(
+            error_json(403, body)?,
+            "origin_not_allowed",
+        )?));
     }
     Ok(None)
 }
@@ -217,33 +272,51 @@ fn origin_of(url: &str) -> Option<&str> {
     Some(&url[..scheme_end + end])
 }
 
-/// The body of a POST, at most [`MAX_BODY_BYTES`].
+/// The body of a POST, at most [`MAX_BODY_BYTES`]: a larger declared length is 413
+/// unread, a longer chunked body 413 as soon as it passes the limit.
 async fn read_body(req: &mut Request) -> worker::Result<Result<String, Answer>> {
-    let too_large = || -> worker::Result<Result<String, Answer>> {
-        let body = json!({ "error": "payload_too_large", "message": "the body is too large" });
-        Ok(Err(Answer {
-            response: error_json(413, body)?,
-            error: Some("payload_too_large"),
-        }))
+    let refuse = |status: u16,
+                  error: &'static str,
+                  message: &str|
+     -> worker::Result<Result<String, Answer>> {
+        let body = json!({ "error": error, "message": message });
+        Ok(Err(Answer::failed(error_json(status, body)?, error)?))
     };
-    let declared = req
-        .headers()
-        .get("content-length")?
-        .and_then(|n| n.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return too_large();
+    let too_large = format!("the body is larger than {MAX_BODY_BYTES} bytes");
+    let length = req.headers().get("content-length")?;
+    match body::declared(length.as_deref(), MAX_BODY_BYTES) {
+        Declared::TooLarge => return refuse(413, "payload_too_large", &too_large),
+        Declared::Invalid => return refuse(400, "bad_request", "Content-Length is not a number"),
+        Declared::Within(0) => return Ok(Ok(String::new())),
+        Declared::Within(_) | Declared::Unknown => {}
     }
-    let body = req.text().await?;
-    if body.len() > MAX_BODY_BYTES {
-        return too_large();
+    let Some(bytes) = body::read_limited(req.stream()?, MAX_BODY_BYTES).await? else {
+        return refuse(413, "payload_too_large", &too_large);
+    };
+    match String::from_utf8(bytes) {
+        Ok(body) => Ok(Ok(body)),
+        Err(_) => refuse(400, "bad_request", "the body is not UTF-8"),
     }
-    Ok(Ok(body))
 }
 
-/// Every setting, from the bindings (`[vars]`, secrets, `.dev.vars`).
-fn load_config(env: &Env) -> Result<Config, ConfigError> {
-    // A binding that is not a string (a number or table in [vars]) counts as not set.
-    Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()))
+thread_local! {
+    /// The settings, read and checked once per isolate: the bindings do not change
+    /// while it lives (a new deployment or `.dev.vars` is a new isolate).
+    static CONFIG: std::cell::RefCell<Option<Result<Rc<Config>, ConfigError>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Every setting, from the bindings (`[vars]`, secrets, `.dev.vars`), once per isolate.
+fn load_config(env: &Env) -> Result<Rc<Config>, ConfigError> {
+    CONFIG.with_borrow_mut(|cached| {
+        cached
+            .get_or_insert_with(|| {
+                // A binding that is not a string (a number or table in [vars]) counts as
+                // not set.
+                Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string())).map(Rc::new)
+            })
+            .clone()
+    })
 }
 
 /// `GET /api/config`: what a front-end needs, nothing secret.
@@ -295,14 +368,22 @@ fn add_cors(response: &mut Response, origin: Option<&str>) -> worker::Result<()>
 }
 
 /// One line per request: method, path (never the query: it holds codes and states),
-/// status, duration and, on failure, the error code.
-fn log_request(method: &Method, path: &str, status: u16, error: Option<&str>, started: f64) {
+/// status, duration and, on failure, the error code and its hint (for developers:
+/// customers only see words meant for them).
+fn log_request(method: &Method, path: &str, answer: &Answer, started: f64) {
     let ms = (js_sys::Date::now() - started).max(0.0) as u64;
     // Paths are caller-chosen: bounded, and JSON-escaped by serde_json.
     let path: String = path.chars().take(200).collect();
+    let status = answer.response.status_code();
     let mut line = json!({ "method": method.as_ref(), "path": path, "status": status, "ms": ms });
-    if let Some(error) = error {
+    if let Some(error) = answer.error {
         line["error"] = json!(error);
+    }
+    if let Some(message) = &answer.message {
+        line["message"] = json!(message);
+    }
+    if let Some(hint) = &answer.hint {
+        line["hint"] = json!(hint);
     }
     console_log!("{}", line);
 }

@@ -1,23 +1,32 @@
-//! The Worker's answers: JSON errors with their status, the error and confirmation
-//! pages, redirects. Every page is `no-store`, `nosniff`, `no-referrer` and framed by
-//! nobody.
+//! The Worker's answers: JSON errors with their status, the pages a customer sees (a
+//! failed login, the other browser's confirmation), redirects. Customers get words meant
+//! for them and a way back to the shop; developers get the code, message and hint in
+//! the JSON answers and in the log line. Every page is `no-store`, `nosniff`, without
+//! Referer, and framed by nobody.
 
-use super::config::ConfigError;
+use super::config::{Config, ConfigError};
 use crate::error::{Error, ErrorCode};
 use serde_json::json;
 use worker::{console_log, Headers, Response};
 
-/// A response and, for the log line, the error code it carries.
+/// A response and, for the log line, the error code, message and hint it carries.
 pub struct Answer {
     pub response: Response,
     pub error: Option<&'static str>,
+    pub message: Option<String>,
+    pub hint: Option<String>,
 }
+
+/// The longest message a log line carries (messages may quote what a caller sent).
+const MAX_LOGGED_MESSAGE_CHARS: usize = 300;
 
 impl Answer {
     pub fn ok(response: Response) -> worker::Result<Answer> {
         Ok(Answer {
             response,
             error: None,
+            message: None,
+            hint: None,
         })
     }
 
@@ -25,7 +34,27 @@ impl Answer {
         Ok(Answer {
             response,
             error: Some(code),
+            message: None,
+            hint: None,
         })
+    }
+
+    fn for_error(response: Response, e: &Error) -> worker::Result<Answer> {
+        Ok(Answer {
+            response,
+            error: Some(e.code().as_str()),
+            message: Some(e.message().chars().take(MAX_LOGGED_MESSAGE_CHARS).collect()),
+            hint: e.hint().map(str::to_string),
+        })
+    }
+}
+
+/// The error as this Worker's provider warrants: advice citing Vipps only for Vipps.
+pub fn for_provider(e: &Error, config: &Config) -> Error {
+    if config.is_vipps() {
+        e.clone()
+    } else {
+        e.clone().for_other_provider()
     }
 }
 
@@ -44,10 +73,14 @@ pub fn status_of(code: ErrorCode) -> u16 {
         | ErrorCode::UserinfoFailed
         | ErrorCode::UserinfoInvalid
         | ErrorCode::DiscoveryInvalid
-        | ErrorCode::DiscoveryIssuerMismatch
         | ErrorCode::VippsServerError
-        | ErrorCode::VippsTemporarilyUnavailable => 502,
-        ErrorCode::ConfigInvalid | ErrorCode::EndpointsUnknown => 500,
+        | ErrorCode::VippsTemporarilyUnavailable
+        | ErrorCode::LoginHookFailed => 502,
+        // The discovery document names another issuer: VIPPS_ISSUER is wrong.
+        ErrorCode::ConfigInvalid
+        | ErrorCode::EndpointsUnknown
+        | ErrorCode::DiscoveryIssuerMismatch => 500,
+        ErrorCode::LoginRefused => 403,
         _ => 400,
     }
 }
@@ -61,36 +94,115 @@ pub fn error_body(e: &Error) -> serde_json::Value {
 }
 
 /// `{error, message, hint}` with the code's status.
-pub fn error_answer(e: &Error) -> worker::Result<Answer> {
-    error_answer_with_status(e, status_of(e.code()))
+pub fn error_answer(e: &Error, config: &Config) -> worker::Result<Answer> {
+    error_answer_with_status(e, status_of(e.code()), config)
 }
 
-pub fn error_answer_with_status(e: &Error, status: u16) -> worker::Result<Answer> {
-    Answer::failed(error_json(status, error_body(e))?, e.code().as_str())
+pub fn error_answer_with_status(e: &Error, status: u16, config: &Config) -> worker::Result<Answer> {
+    let e = for_provider(e, config);
+    Answer::for_error(error_json(status, error_body(&e))?, &e)
 }
 
-/// The page a browser sees when a login fails: code, message and hint, HTML-escaped.
-pub fn error_page(e: &Error) -> worker::Result<Answer> {
-    let hint = e
-        .hint()
-        .map(|h| format!("<p>{}</p>", escape_html(h)))
-        .unwrap_or_default();
+/// What a customer reads when a login fails: no codes, no configuration, no blame.
+pub fn customer_message(e: &Error, vipps: bool) -> String {
+    let provider = if vipps {
+        "Vipps MobilePay"
+    } else {
+        "The login service"
+    };
+    let text = match e.code() {
+        // The shop's own words.
+        ErrorCode::LoginRefused => return e.message().to_string(),
+        ErrorCode::VippsAccessDenied => "The login was cancelled. You can try again.",
+        ErrorCode::TransactionNotFound | ErrorCode::ConfirmationRequired => {
+            "This login has expired or was already used. Please start again."
+        }
+        ErrorCode::BrowserBindingMissing | ErrorCode::BrowserBindingMismatch => {
+            "This login was started in another browser. Please start it again here."
+        }
+        ErrorCode::VippsOutdatedAppVersion => {
+            "Please update the Vipps or MobilePay app, then try again."
+        }
+        ErrorCode::VippsWrongChallenge => {
+            "The confirmation in the app did not match. Please start again."
+        }
+        ErrorCode::ProviderTimeout
+        | ErrorCode::ProviderUnreachable
+        | ErrorCode::TokenServerError
+        | ErrorCode::VippsServerError
+        | ErrorCode::VippsTemporarilyUnavailable
+        | ErrorCode::JwksUnavailable => {
+            return format!("{provider} is not answering right now. Please try again in a moment.")
+        }
+        ErrorCode::ConfigInvalid
+        | ErrorCode::EndpointsUnknown
+        | ErrorCode::DiscoveryIssuerMismatch
+        | ErrorCode::OptionNotAllowed
+        | ErrorCode::LoginHookFailed => {
+            "Logging in is not available right now. Please try again later."
+        }
+        _ => "The login could not be completed. Please try again.",
+    };
+    text.to_string()
+}
+
+/// `path` with `name=value` added to its query (before any fragment).
+pub fn with_query_param(path: &str, name: &str, value: &str) -> String {
+    let (base, fragment) = match path.split_once('#') {
+        Some((base, fragment)) => (base, Some(fragment)),
+        None => (path, None),
+    };
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let encoded: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    let mut out = format!("{base}{separator}{name}={encoded}");
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
+}
+
+/// A failed Worker-driven login: back to the shop with `login_error=<code>` (to
+/// `VIPPS_ERROR_PATH`, else the login's `returnTo` when it is known), so the shop's own
+/// page explains it; else the built-in page. The code and hint go to the log line.
+pub fn login_failed(e: &Error, config: &Config, return_to: Option<&str>) -> worker::Result<Answer> {
+    let e = for_provider(e, config);
+    let back = config.error_path.as_deref().or(return_to);
+    match back {
+        Some(path) => {
+            let location = with_query_param(path, "login_error", e.code().as_str());
+            Answer::for_error(redirect(&location)?, &e)
+        }
+        None => error_page(&e, config, None),
+    }
+}
+
+/// The built-in page for a failed login: customer words, the code in small print for
+/// support, a way to try again and a way back to the shop. No developer hint: that is in
+/// the log line and the JSON answers.
+pub fn error_page(e: &Error, config: &Config, return_to: Option<&str>) -> worker::Result<Answer> {
+    let back = return_to.unwrap_or("/");
+    let again = with_query_param(&config.route("/login"), "returnTo", back);
     let html = page(
-        "Login failed",
+        "Login did not complete",
         &format!(
-            "<h1>Login failed</h1><p><code>{}</code></p><p>{}</p>{hint}<p><a href=\"/login\">Log in again</a></p>",
+            "<h1>Login did not complete</h1><p>{}</p>\
+<p><a href=\"{}\">Try again</a> · <a href=\"{}\">Back to the shop</a></p>\
+<p class=\"code\">Error code: <code>{}</code></p>",
+            escape_html(&customer_message(e, config.is_vipps())),
+            escape_html(&again),
+            escape_html(back),
             escape_html(e.code().as_str()),
-            escape_html(e.message()),
         ),
     );
-    Answer::failed(html_response(status_of(e.code()), html)?, e.code().as_str())
+    Answer::for_error(html_response(status_of(e.code()), html)?, e)
 }
 
 /// The page another browser sees when Vipps brought the user back there
 /// (`automatic_return_from_vipps_app`): who is logging in, and a button that POSTs the
 /// confirmation to `/callback` (a same-origin form: the binding cookie is SameSite=Lax,
 /// so a cross-site form cannot confirm). Nothing is set but that browser's binding.
-pub fn confirm_page(display_name: &str, state: &str) -> worker::Result<Response> {
+pub fn confirm_page(display_name: &str, state: &str, action: &str) -> worker::Result<Response> {
     let name = escape_html(display_name);
     let html = page(
         "Continue?",
@@ -98,8 +210,9 @@ pub fn confirm_page(display_name: &str, state: &str) -> worker::Result<Response>
             "<h1>Continue as {name}?</h1>\
 <p>You approved a login with Vipps MobilePay, and it came back to this browser, not the one it was started in. \
 Continue only if you are {name} and you just started this login yourself.</p>\
-<form method=\"post\" action=\"/callback\"><input type=\"hidden\" name=\"state\" value=\"{}\">\
+<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"state\" value=\"{}\">\
 <button type=\"submit\">Continue as {name}</button></form><p><a href=\"/\">Cancel</a></p>",
+            escape_html(action),
             escape_html(state),
         ),
     );
@@ -118,7 +231,7 @@ fn page(title: &str, body: &str) -> String {
         "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title>\
 <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em}}\
-code{{background:#eee;padding:0 .2em}}button{{font:inherit;padding:.5em 1em}}</style>{body}</html>"
+code{{background:#eee;padding:0 .2em}}.code{{color:#666;font-size:.85em}}button{{font:inherit;padding:.5em 1em}}</style>{body}</html>"
     )
 }
 
@@ -235,6 +348,42 @@ mod tests {
             escape_html(r#"<script>"x"&'y'</script>"#),
             "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;"
         );
+    }
+
+    #[test]
+    fn login_error_is_added_to_the_query_before_the_fragment() {
+        assert_eq!(
+            with_query_param("/", "login_error", "x_y"),
+            "/?login_error=x_y"
+        );
+        assert_eq!(
+            with_query_param("/shop?a=1#top", "login_error", "x"),
+            "/shop?a=1&login_error=x#top"
+        );
+        assert_eq!(
+            with_query_param("/login", "returnTo", "/a?b=c"),
+            "/login?returnTo=%2Fa%3Fb%3Dc"
+        );
+    }
+
+    #[test]
+    fn customers_read_no_codes_or_settings() {
+        for code in ErrorCode::ALL
+            .iter()
+            .filter(|c| **c != ErrorCode::LoginRefused)
+        {
+            let text = customer_message(&Error::new(*code, "developer words"), true);
+            assert!(
+                !text.contains('_') && !text.contains("VIPPS"),
+                "{}: {text}",
+                code.as_str()
+            );
+            assert_ne!(text, "developer words");
+        }
+        let refused = Error::new(ErrorCode::LoginRefused, "Your account is closed.");
+        assert_eq!(customer_message(&refused, true), "Your account is closed.");
+        let down = customer_message(&Error::new(ErrorCode::ProviderTimeout, ""), false);
+        assert!(!down.contains("Vipps"), "{down}");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use worker::Request;
 /// `GET /api/session`: the user in the session cookie, or 401.
 pub fn session(req: &Request, config: &Config) -> worker::Result<Answer> {
     let cookies = req.headers().get("cookie")?.unwrap_or_default();
-    let opened = read_cookie(&cookies, config.secure_cookies())
+    let opened = read_cookie(&cookies, config.cookie_scope())
         .ok_or_else(|| Error::new(ErrorCode::SessionInvalid, "there is no session cookie"))
         .and_then(|value| open(value, config.session_secret.expose().as_bytes(), now_secs()));
     match opened {
@@ -25,7 +25,7 @@ pub fn session(req: &Request, config: &Config) -> worker::Result<Answer> {
             }
             Answer::ok(json_response(200, &json!({ "user": user }))?)
         }
-        Err(e) => error_answer_with_status(&e, 401),
+        Err(e) => error_answer_with_status(&e, 401, config),
     }
 }
 
@@ -35,6 +35,6 @@ pub fn logout(config: &Config) -> worker::Result<Answer> {
     let mut response = json_response(200, &json!({ "ok": true }))?;
     response
         .headers_mut()
-        .append("set-cookie", &clear_cookie(config.secure_cookies()))?;
+        .append("set-cookie", &clear_cookie(config.cookie_scope()))?;
     Answer::ok(response)
 }

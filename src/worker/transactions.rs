@@ -17,7 +17,8 @@
 //! | `/claim` | [`ClaimRequest`] | 200 [`ClaimReply`] ([`transaction::claim`]); 409 `{refused}` otherwise |
 //! | `/complete` | `{state, result}` | 200 `{held}`: whether the redemption was still held ([`transaction::complete`]) |
 //! | `/confirm` | `{state, browser_sha256}` | 200 [`CompletedLogin`] ([`transaction::confirm`]); 409 `{refused}` otherwise |
-//! | `/discard` | `{state}` | 200: a failed redemption leaves nothing behind |
+//! | `/end` | `{state}` | 200: a failed login leaves a tombstone until it would have expired ([`transaction::end`]) |
+//! | `/release` | `{state, code_sha256}` | 200: a redemption that failed on what its callback brought goes back to pending ([`transaction::release`]) |
 //! | `/take` | `{state}` | 200 with the pending transaction, now deleted; 404 otherwise (tests inspect stored transactions with it) |
 //!
 //! The object keeps the code's SHA-256 and the browser binding's SHA-256, never the
@@ -25,6 +26,7 @@
 //! unknown, one from another browser is refused, and neither changes anything.
 
 use crate::error::{Error, ErrorCode, Result as CoreResult};
+use crate::state::StateKey;
 use crate::transaction::{
     self, Claim, CompletedLogin, LoginTransaction, Outcome, Presented, Stored, Write,
 };
@@ -144,6 +146,8 @@ pub struct ClaimRequest {
     pub code_sha256: String,
     pub browser_sha256: String,
     pub had_cookie: bool,
+    /// How long the redemption may take, if this claim starts one.
+    pub lease_secs: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -164,21 +168,36 @@ struct ConfirmRequest {
 }
 
 #[derive(Serialize, Deserialize)]
+struct ReleaseRequest {
+    state: String,
+    code_sha256: String,
+}
+
+#[derive(Serialize, Deserialize)]
 struct Held {
     held: bool,
 }
 
 /// The Worker's handle on the transactions. The outer `Result` of each call is the
-/// runtime's (storage down); the inner one the login's.
-pub struct TransactionStore {
+/// runtime's (storage down); the inner one the login's. A state the Worker did not mint
+/// ([`StateKey::issued`]) never reaches a Durable Object: a forged `?state=` creates no
+/// object and no storage.
+pub struct TransactionStore<'k> {
     namespace: ObjectNamespace,
+    state_key: &'k StateKey,
 }
 
-impl TransactionStore {
-    pub fn from_env(env: &Env) -> worker::Result<Self> {
+impl<'k> TransactionStore<'k> {
+    pub fn from_env(env: &Env, state_key: &'k StateKey) -> worker::Result<Self> {
         Ok(TransactionStore {
             namespace: env.durable_object(BINDING)?,
+            state_key,
         })
+    }
+
+    /// Whether `state` may name a transaction: minted here, and a valid key.
+    fn ours(&self, state: &str) -> bool {
+        is_valid_state_key(state) && self.state_key.issued(state)
     }
 
     async fn call(&self, state: &str, op: &str, body: String) -> worker::Result<Response> {
@@ -216,8 +235,10 @@ impl TransactionStore {
 
     /// Stores a new transaction under its state, unless the state is in use.
     pub async fn put(&self, transaction: &LoginTransaction) -> worker::Result<CoreResult<()>> {
-        if !is_valid_state_key(&transaction.state) {
-            return Err(worker::Error::RustError("state is not a valid key".into()));
+        if !self.ours(&transaction.state) {
+            return Err(worker::Error::RustError(
+                "only states minted by this Worker are stored".into(),
+            ));
         }
         let body = serde_json::to_string(transaction)?;
         let response = self.call(&transaction.state, "put", body).await?;
@@ -230,7 +251,7 @@ impl TransactionStore {
 
     /// Claims the transaction for a callback ([`transaction::claim`]).
     pub async fn claim(&self, request: &ClaimRequest) -> worker::Result<CoreResult<ClaimReply>> {
-        if !is_valid_state_key(&request.state) {
+        if !self.ours(&request.state) {
             return Ok(Err(refusal_error("transaction_not_found")));
         }
         let body = serde_json::to_string(request)?;
@@ -256,7 +277,7 @@ impl TransactionStore {
         state: &str,
         browser_sha256: &str,
     ) -> worker::Result<CoreResult<CompletedLogin>> {
-        if !is_valid_state_key(state) {
+        if !self.ours(state) {
             return Ok(Err(refusal_error("confirmation_required")));
         }
         let body = serde_json::to_string(&ConfirmRequest {
@@ -267,16 +288,23 @@ impl TransactionStore {
         Self::answer("confirm", response).await
     }
 
-    /// Deletes a transaction whose redemption failed: the login is over.
-    pub async fn discard(&self, state: &str) -> worker::Result<()> {
+    /// Ends a login whose redemption failed: nothing left to use, the state stays taken.
+    pub async fn end(&self, state: &str) -> worker::Result<()> {
         let body = serde_json::to_string(&StateRequest {
             state: state.to_string(),
         })?;
-        let response = self.call(state, "discard", body).await?;
-        match response.status_code() {
-            200 => Ok(()),
-            status => Err(Self::unexpected("discard", status)),
-        }
+        let response = self.call(state, "end", body).await?;
+        Self::answer::<()>("end", response).await.map(|_| ())
+    }
+
+    /// Puts a redemption that failed on its callback's own values back to pending.
+    pub async fn release(&self, state: &str, code_sha256: &str) -> worker::Result<()> {
+        let body = serde_json::to_string(&ReleaseRequest {
+            state: state.to_string(),
+            code_sha256: code_sha256.to_string(),
+        })?;
+        let response = self.call(state, "release", body).await?;
+        Self::answer::<()>("release", response).await.map(|_| ())
     }
 }
 
@@ -408,6 +436,7 @@ impl worker::DurableObject for LoginTransactions {
                     code_sha256: &r.code_sha256,
                     browser_sha256: &r.browser_sha256,
                     had_cookie: r.had_cookie,
+                    lease_secs: r.lease_secs,
                 };
                 self.apply(&r.state, |stored| {
                     let o = transaction::claim(stored, &presented, now);
@@ -440,11 +469,21 @@ impl worker::DurableObject for LoginTransactions {
                 })
                 .await
             }
-            "/discard" => {
-                let storage = self.state.storage();
-                storage.delete_all().await?;
-                storage.delete_alarm().await?;
-                Response::ok("{}")
+            "/end" => {
+                let Ok(r) = serde_json::from_str::<StateRequest>(&body) else {
+                    return bad();
+                };
+                self.apply(&r.state, |stored| transaction::end(stored, now))
+                    .await
+            }
+            "/release" => {
+                let Ok(r) = serde_json::from_str::<ReleaseRequest>(&body) else {
+                    return bad();
+                };
+                self.apply(&r.state, |stored| {
+                    transaction::release(stored, &r.code_sha256)
+                })
+                .await
             }
             "/take" => self.take(&body, now).await,
             _ => Response::error("not found", 404),

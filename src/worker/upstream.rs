@@ -6,6 +6,7 @@
 //! discovery document and the JWKS, the latter also in the Cache API so fresh isolates
 //! start warm).
 
+use super::body::{self, Declared};
 use super::transactions::now_secs;
 use crate::begin::Begin;
 use crate::completion::Completion;
@@ -13,37 +14,94 @@ use crate::error::{Error, ErrorCode};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::issuer::Issuer;
 use crate::jwks::{Jwk, JwksCache, JWKS_MAX_AGE_SECS};
-use crate::machine::{drive, Machine, Outbound, ProviderCache, SignatureCheck, Step};
+use crate::machine::{drive, Machine, Outbound, ProviderCache, Purpose, SignatureCheck, Step};
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::{
-    AbortSignal, Cache, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response,
+    AbortSignal, Cache, Env, Fetch, Fetcher, Headers, Method, Request, RequestInit,
+    RequestRedirect, Response,
 };
 
-/// Sends `request` with a time limit covering the answer's body too. A limit reached is
-/// `provider_timeout`; a network failure is `provider_unreachable`. `what` names the
-/// endpoint in the message ("the token endpoint").
+/// The URL a hand-off to the `LOGIN_HOOK` service binding is sent to (the binding
+/// ignores the host).
+pub const HOOK_BINDING_URL: &str = "https://login-hook.internal/vipps-login";
+
+/// Largest answer read from the provider (discovery, JWKS, token, userinfo: a few KB in
+/// practice); the shop's hook has its own, smaller limit.
+pub const MAX_PROVIDER_RESPONSE_BYTES: usize = 256 * 1024;
+
+/// Where a request goes: the network, or the shop's Worker through its binding.
+#[derive(Clone, Copy)]
+pub enum Transport<'a> {
+    Fetch,
+    Binding(&'a Fetcher),
+}
+
+/// Sends `request` with a time limit covering the answer's body too, reading at most
+/// `limit` bytes of it. A limit reached is `provider_timeout`; a network failure
+/// `provider_unreachable`; a longer answer `response_too_large` in the error's terms
+/// (`what` names the endpoint: "the token endpoint").
 pub async fn send(
     request: &HttpRequest,
     what: &str,
     timeout_ms: u32,
+    limit: usize,
+    transport: Transport<'_>,
 ) -> Result<HttpResponse, Error> {
     let signal = AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(timeout_ms));
-    match try_send(request, &signal).await {
-        Ok(response) => Ok(response),
-        Err(_) if signal.aborted() => Err(Error::new(
+    let hook = matches!(transport, Transport::Binding(_)) || what == Purpose::HandOff.describe();
+    let (timeout, unreachable, too_large) = if hook {
+        (
+            ErrorCode::LoginHookFailed,
+            ErrorCode::LoginHookFailed,
+            ErrorCode::LoginHookFailed,
+        )
+    } else {
+        (
             ErrorCode::ProviderTimeout,
+            ErrorCode::ProviderUnreachable,
+            ErrorCode::ProviderUnreachable,
+        )
+    };
+    // The signal ends a fetch; the timer also bounds a service binding's answer and
+    // the reading of any body.
+    let work = std::pin::pin!(try_send(request, &signal, limit, transport));
+    let timer = std::pin::pin!(worker::Delay::from(std::time::Duration::from_millis(
+        u64::from(timeout_ms)
+    )));
+    let outcome = match futures_util::future::select(work, timer).await {
+        futures_util::future::Either::Left((outcome, _)) => outcome,
+        futures_util::future::Either::Right(_) => {
+            return Err(Error::new(
+                timeout,
+                format!("{what} did not answer within {timeout_ms} ms (VIPPS_HTTP_TIMEOUT_MS)"),
+            ))
+        }
+    };
+    match outcome {
+        Ok(Some(response)) => Ok(response),
+        Ok(None) => Err(Error::new(
+            too_large,
+            format!("{what} answered more than {limit} bytes"),
+        )),
+        Err(_) if signal.aborted() => Err(Error::new(
+            timeout,
             format!("{what} did not answer within {timeout_ms} ms (VIPPS_HTTP_TIMEOUT_MS)"),
         )),
         Err(_) => Err(Error::new(
-            ErrorCode::ProviderUnreachable,
+            unreachable,
             format!("{what} could not be reached"),
         )),
     }
 }
 
-async fn try_send(request: &HttpRequest, signal: &AbortSignal) -> worker::Result<HttpResponse> {
+async fn try_send(
+    request: &HttpRequest,
+    signal: &AbortSignal,
+    limit: usize,
+    transport: Transport<'_>,
+) -> worker::Result<Option<HttpResponse>> {
     let headers = Headers::new();
     for (name, value) in &request.headers {
         headers.set(name, value)?;
@@ -61,10 +119,20 @@ async fn try_send(request: &HttpRequest, signal: &AbortSignal) -> worker::Result
         init.with_body(Some(JsValue::from_str(&request.body)));
     }
     let outbound = Request::new_with_init(&request.url, &init)?;
-    let mut response = Fetch::Request(outbound).send_with_signal(signal).await?;
+    let mut response = match transport {
+        Transport::Fetch => Fetch::Request(outbound).send_with_signal(signal).await?,
+        Transport::Binding(fetcher) => fetcher.fetch_request(outbound).await?,
+    };
     let status = response.status_code();
-    let body = response.bytes().await?;
-    Ok(HttpResponse { status, body })
+    // A declared length over the limit is refused unread.
+    let length = response.headers().get("content-length")?;
+    if matches!(body::declared(length.as_deref(), limit), Declared::TooLarge) {
+        return Ok(None);
+    }
+    let Some(body) = body::read_limited(response.stream()?, limit).await? else {
+        return Ok(None);
+    };
+    Ok(Some(HttpResponse { status, body }))
 }
 
 thread_local! {
@@ -111,20 +179,42 @@ pub async fn store_cache(issuer: &Issuer, before: &ProviderCache, cache: &Provid
 }
 
 /// Runs one of the core's machines to its end: its requests through [`send`] with the
-/// time limit, its signature checks through WebCrypto; the issuer's cache is read
-/// before and kept after.
-pub async fn run<M, F>(issuer: &Issuer, timeout_ms: u32, start: F) -> Result<M::Output, Error>
+/// time limit (the hand-off through the `LOGIN_HOOK` binding when there is one), its
+/// signature checks through WebCrypto; the issuer's cache is read before and kept
+/// after.
+pub async fn run<M, F>(
+    env: &Env,
+    issuer: &Issuer,
+    timeout_ms: u32,
+    start: F,
+) -> Result<M::Output, Error>
 where
     M: Machine + CacheOf,
     F: FnOnce(ProviderCache) -> Result<(M, Step<M::Output>), Error>,
 {
     let before = load_cache(issuer).await;
     let (mut machine, first) = start(before.clone())?;
+    let hook = env.service(super::config::LOGIN_HOOK).ok();
+    let hook = hook.as_ref();
     let result = drive(
         &mut machine,
         first,
         |outbound: Outbound| async move {
-            send(&outbound.request, outbound.purpose.describe(), timeout_ms).await
+            let (transport, limit) = match outbound.purpose {
+                Purpose::HandOff => (
+                    hook.map_or(Transport::Fetch, Transport::Binding),
+                    crate::handoff::MAX_RESPONSE_BYTES + 1,
+                ),
+                _ => (Transport::Fetch, MAX_PROVIDER_RESPONSE_BYTES),
+            };
+            send(
+                &outbound.request,
+                outbound.purpose.describe(),
+                timeout_ms,
+                limit,
+                transport,
+            )
+            .await
         },
         |check: SignatureCheck| async move { verify_rs256(&check).await },
         now_secs,

@@ -17,7 +17,11 @@ import {
   SCOPES,
   SESSION_SECRET,
   approveAtEmulator,
+  backWithLoginError,
   eventually,
+  failurePage,
+  hintLogged,
+  mintState,
   freePort,
   parseSetCookie,
   startEmulator,
@@ -108,13 +112,10 @@ function sessionCookie(response) {
   return parseSetCookie(lines[0]);
 }
 
-/** The error page of a failed GET /callback: status, code in it, and no cookie. */
+/** The built-in page of a GET /callback whose login is unknown: code, no cookie. */
 async function errorPage(response, code, status = 400) {
-  const html = await response.text();
-  assert.equal(response.status, status, html);
-  assert.match(response.headers.get("content-type"), /^text\/html/);
-  assert.ok(html.includes(`<code>${code}</code>`), html);
-  assert.deepEqual(response.headers.getSetCookie(), [], "no session on failure");
+  const html = await failurePage(response, code, status);
+  assert.deepEqual(response.headers.getSetCookie(), [], "no cookie on failure");
   return html;
 }
 
@@ -216,15 +217,16 @@ test("POST /api/callback answers { user } as userinfo gave it (Vipps' shapes, no
   assert.deepEqual(body.user.other_addresses, []);
 });
 
-test("front-end-driven: POST /api/login with state, nonce and verifier from the npm package", TIMEOUT, async () => {
-  const state = vippsLogin.randomState();
+test("front-end-driven: POST /api/login with nonce and verifier from the npm package; the Worker's state", TIMEOUT, async () => {
   const nonce = vippsLogin.randomNonce();
   const { codeVerifier, codeChallenge } = vippsLogin.createPkce();
   const headers = { origin: ALLOWED_ORIGIN };
-  const registered = await main.post("/api/login", { state, nonce, codeVerifier, returnTo: "/done" }, headers);
+  const registered = await main.post("/api/login", { nonce, codeVerifier, returnTo: "/done" }, headers);
   assert.equal(registered.status, 200);
   assert.equal(registered.headers.get("access-control-allow-origin"), ALLOWED_ORIGIN);
-  const { url } = await registered.json();
+  // The state is the Worker's own: minted, so it can tell forged callbacks unread.
+  const { url, state } = await registered.json();
+  assert.match(state, /^[A-Za-z0-9_-]{54}$/);
   const authorize = new URL(url);
   assert.equal(`${authorize.origin}${authorize.pathname}`, `${emulator.issuer}oauth2/auth`);
   const q = authorize.searchParams;
@@ -247,10 +249,10 @@ test("front-end-driven: POST /api/login with state, nonce and verifier from the 
   assert.equal((await done.json()).user.name, "Ola Nordmann");
   assert.equal(sessionCookie(done).name, "vipps_session");
 
-  // A state is registered once.
-  const again = await main.post("/api/login", { state, nonce: vippsLogin.randomNonce(), codeVerifier });
-  const conflict = await errorJson(again, "invalid_options", 409);
-  assert.ok(conflict.hint.includes("randomState"));
+  // The page may not choose the state.
+  const chosen = await main.post("/api/login", { state, nonce: vippsLogin.randomNonce(), codeVerifier });
+  const refused = await errorJson(chosen, "invalid_options");
+  assert.match(refused.message, /leave state out/);
 });
 
 test("VIPPS_APP_REDIRECT_URI: POST /api/login comes back to the app page, GET /login to /callback; the code exchange uses each", TIMEOUT, async () => {
@@ -260,12 +262,11 @@ test("VIPPS_APP_REDIRECT_URI: POST /api/login comes back to the app page, GET /l
   assert.equal(config.appRedirectUri, appRedirectUri);
 
   // The front-end-driven flow: the URL carries the app's redirect URI ...
-  const state = vippsLogin.randomState();
   const nonce = vippsLogin.randomNonce();
   const { codeVerifier } = vippsLogin.createPkce();
-  const registered = await app.post("/api/login", { state, nonce, codeVerifier });
+  const registered = await app.post("/api/login", { nonce, codeVerifier });
   assert.equal(registered.status, 200);
-  const { url } = await registered.json();
+  const { url, state } = await registered.json();
   assert.equal(new URL(url).searchParams.get("redirect_uri"), appRedirectUri);
   // ... the emulator sends the user back there, and the page posts the callback.
   const callback = await approveAtEmulator(url, "ola");
@@ -289,11 +290,10 @@ test("VIPPS_APP_REDIRECT_URI: POST /api/login comes back to the app page, GET /l
 
 test("POST /api/login refuses weak or malformed values and anything that would change where the login goes", TIMEOUT, async () => {
   const good = {
-    state: vippsLogin.randomState(),
     nonce: vippsLogin.randomNonce(),
     codeVerifier: vippsLogin.createPkce().codeVerifier,
   };
-  await errorJson(await main.post("/api/login", { ...good, state: "12345678" }), "invalid_options");
+  await errorJson(await main.post("/api/login", { ...good, state: vippsLogin.randomState() }), "invalid_options");
   await errorJson(await main.post("/api/login", { ...good, nonce: "short" }), "invalid_options");
   await errorJson(await main.post("/api/login", { ...good, codeVerifier: "short" }), "code_verifier_invalid");
   for (const extra of [{ clientId: "someone-else" }, { redirectUri: "https://evil.example/cb" }, { issuer: "https://evil.example" }]) {
@@ -303,12 +303,10 @@ test("POST /api/login refuses weak or malformed values and anything that would c
   const more = await errorJson(await main.post("/api/login", { ...good, scope: "name gender" }), "option_not_allowed");
   assert.match(more.message, /VIPPS_SCOPES/);
   await errorJson(await main.post("/api/login", "not json"), "invalid_options");
-  // None of these registered anything.
-  assert.equal((await workers.take(good.state)).status, 404);
   // returnTo is kept same-origin.
-  const evil = { ...good, state: vippsLogin.randomState(), returnTo: "//evil.example" };
-  assert.equal((await main.post("/api/login", evil)).status, 200);
-  assert.equal((await workers.take(evil.state)).transaction.return_to, "/");
+  const evil = await main.post("/api/login", { ...good, returnTo: "//evil.example" });
+  assert.equal(evil.status, 200);
+  assert.equal((await workers.take((await evil.json()).state)).transaction.return_to, "/");
 });
 
 test("a copy of the callback URL in another browser gets nothing and consumes nothing", TIMEOUT, async () => {
@@ -319,8 +317,10 @@ test("a copy of the callback URL in another browser gets nothing and consumes no
   await startLogin(fresh.fresh());
   const other = main.fresh();
   await startLogin(other);
+  const from = workers.logs.length;
   const missing = await errorPage(await fresh.get(callback), "browser_binding_missing");
-  assert.ok(missing.includes("browser that started it"), missing);
+  assert.ok(missing.includes("started in another browser"), missing);
+  assert.match(await hintLogged(workers.logs, from, "browser_binding_missing"), /browser that started it/);
   await errorPage(await other.get(callback), "browser_binding_mismatch");
   const { searchParams } = new URL(callback);
   await errorJson(
@@ -384,8 +384,11 @@ test("parallel duplicate callbacks wait for the first and share its result", TIM
 });
 
 test("unknown and expired states are transaction_not_found, with the hint", TIMEOUT, async () => {
+  const from = workers.logs.length;
   const unknown = await errorPage(await main.get("/callback?code=abc&state=never-issued-0123456789abc"), "transaction_not_found");
-  assert.ok(unknown.includes("15 minutes"), unknown);
+  assert.ok(unknown.includes("expired or was already used"), unknown);
+  assert.ok(!unknown.includes("15 minutes"), "the developer hint is not on the customer's page");
+  assert.match(await hintLogged(workers.logs, from, "transaction_not_found"), /15 minutes/);
   const json = await errorJson(
     await main.post("/api/callback", { code: "abc", state: "never-issued-0123456789abc" }),
     "transaction_not_found",
@@ -394,7 +397,7 @@ test("unknown and expired states are transaction_not_found, with the hint", TIME
 
   // A transaction past its expiry, written straight into its Durable Object.
   const now = Math.floor(Date.now() / 1000);
-  const state = vippsLogin.randomState();
+  const state = mintState(SESSION_SECRET);
   const status = await workers.put({
     state,
     nonce: vippsLogin.randomNonce(),
@@ -424,16 +427,18 @@ test("cancel at Vipps → vipps_access_denied with its hint; the transaction is 
   assert.equal(cancelled.status, 302);
   const callback = cancelled.headers.get("location");
   assert.match(callback, /error=access_denied/);
-  const html = await errorPage(await main.get(callback), "vipps_access_denied");
-  assert.ok(html.includes("The user cancelled the login or did not consent"), html);
-  // Single use: the same callback again finds nothing.
+  // Back to the login's returnTo with the code, for the shop's own page to explain.
+  const from = workers.logs.length;
+  await backWithLoginError(await main.get(callback), "vipps_access_denied", "/");
+  assert.match(await hintLogged(workers.logs, from, "vipps_access_denied"), /The user cancelled the login or did not consent/);
+  // Single use: the same callback again finds nothing (and nowhere to go back to).
   await errorPage(await main.get(callback), "transaction_not_found");
 });
 
 test("RFC 9207: a callback naming another issuer is refused", TIMEOUT, async () => {
   const callback = await callbackUrl(main);
   const mixedUp = `${callback}&iss=${encodeURIComponent("https://evil.example/access-management-1.0/access/")}`;
-  await errorPage(await main.get(mixedUp), "issuer_mismatch");
+  await backWithLoginError(await main.get(mixedUp), "issuer_mismatch");
 });
 
 test("client_secret_post sales unit; the wrong method is token_invalid_client with the FAQ's hint", TIMEOUT, async () => {
@@ -443,9 +448,11 @@ test("client_secret_post sales unit; the wrong method is token_invalid_client wi
   assert.equal(sessionCookie(done).name, "vipps_session");
 
   const wrong = await workers.client("post-as-basic");
-  const html = await errorPage(await wrong.get(await callbackUrl(wrong)), "token_invalid_client");
-  assert.ok(html.includes("VIPPS_TOKEN_AUTH_METHOD"), html);
-  assert.ok(html.includes("test and production have separate keys"), html);
+  const from = workers.logs.length;
+  await backWithLoginError(await wrong.get(await callbackUrl(wrong)), "token_invalid_client");
+  const hint = await hintLogged(workers.logs, from, "token_invalid_client");
+  assert.ok(hint.includes("VIPPS_TOKEN_AUTH_METHOD"), hint);
+  assert.ok(hint.includes("test and production have separate keys"), hint);
 });
 
 test("GET /api/session: 401 session_invalid without a cookie, with a tampered or foreign one", TIMEOUT, async () => {

@@ -18,7 +18,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
-import { createHash } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import assert from "node:assert/strict";
 
 export const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -322,4 +323,68 @@ export async function eventually(predicate, what, timeoutMs = 5000) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * A state as the Worker mints it (src/state.rs): 24 random bytes and the first 16 bytes
+ * of HMAC-SHA-256 over them, keyed by HMAC-SHA-256(SESSION_SECRET, "vipps-login state
+ * v1"), base64url. For tests that write a transaction straight into its Durable Object.
+ */
+export function mintState(sessionSecret) {
+  const key = createHmac("sha256", sessionSecret).update("vipps-login state v1").digest();
+  const random = randomBytes(24);
+  const tag = createHmac("sha256", key).update(random).digest().subarray(0, 16);
+  return Buffer.concat([random, tag]).toString("base64url");
+}
+
+/**
+ * A failed Worker-driven login as the customer meets it: a 302 back to the shop
+ * (`returnTo`, or VIPPS_ERROR_PATH) with `login_error=<code>`, no session. Returns the
+ * Location.
+ */
+export async function backWithLoginError(response, code, path = "/") {
+  const text = await response.text();
+  assert.equal(response.status, 302, text);
+  const location = response.headers.get("location");
+  const url = new URL(location, "http://worker.test");
+  assert.equal(url.pathname, path, location);
+  assert.equal(url.searchParams.get("login_error"), code, location);
+  assert.ok(!response.headers.getSetCookie().some((l) => /vipps_session=[^;]/.test(l)), "no session on failure");
+  return location;
+}
+
+/** The built-in page of a failed login: status, the code in it, no session, no hint. */
+export async function failurePage(response, code, status = 400) {
+  const html = await response.text();
+  assert.equal(response.status, status, html);
+  assert.match(response.headers.get("content-type"), /^text\/html/);
+  assert.ok(html.includes(`<code>${code}</code>`), html);
+  assert.ok(html.includes("Back to the shop"), html);
+  assert.ok(!response.headers.getSetCookie().some((l) => /vipps_session=[^;]/.test(l)), "no session on failure");
+  return html;
+}
+
+/** The hint of the newest log line (from `logs`, after index `from`) with this error code. */
+export async function hintLogged(logs, from, code) {
+  return (await lineLogged(logs, from, code)).hint ?? "";
+}
+
+/** The newest log line (parsed, from index `from`) with this error code. */
+export async function lineLogged(logs, from, code) {
+  let found;
+  await eventually(() => {
+    found = logs
+      .slice(from)
+      .map((l) => {
+        try {
+          return JSON.parse(l);
+        } catch {
+          return null;
+        }
+      })
+      .filter((e) => e?.error === code)
+      .at(-1);
+    return found;
+  }, `a log line with error ${code}`);
+  return found;
 }

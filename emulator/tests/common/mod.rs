@@ -47,8 +47,22 @@ pub const BOOL_FAULTS: &[&str] = &[
     "userinfo_sub_mismatch",
     "token_500",
     "token_malformed_json",
+    "token_huge",
+    "token_reset",
     "jwks_unavailable",
+    "userinfo_missing_sub",
+    "userinfo_not_json",
+    "userinfo_huge",
 ];
+
+/// Every delay (milliseconds) of the README's fault table.
+pub const DELAY_FAULTS: &[&str] = &["token_delay_ms", "userinfo_delay_ms", "jwks_delay_ms"];
+
+/// The most any `*_delay_ms` fault accepts.
+pub const MAX_DELAY_MS: u64 = 600_000;
+
+/// The `padding` of `token_huge` and `userinfo_huge`: 40 MiB.
+pub const HUGE_PADDING_BYTES: usize = 40 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------
 // Configuration
