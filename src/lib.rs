@@ -26,6 +26,7 @@ pub mod jose;
 pub mod jwks;
 pub mod login;
 pub mod machine;
+pub mod options;
 pub mod random;
 pub mod redirect_uri;
 pub mod return_to;

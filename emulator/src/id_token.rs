@@ -103,8 +103,14 @@ fn claims(app: &App, grant: &CodeGrant, access_token: &str, faults: &Faults) -> 
             )),
         );
     }
-    c.insert("exp".into(), json!(exp));
-    c.insert("iat".into(), json!(iat));
+    if faults.fractional_times {
+        // RFC 7519 2: a NumericDate may be non-integer.
+        c.insert("exp".into(), json!(exp as f64 + 0.5));
+        c.insert("iat".into(), json!(iat as f64 + 0.25));
+    } else {
+        c.insert("exp".into(), json!(exp));
+        c.insert("iat".into(), json!(iat));
+    }
     // An expired token was issued two hours ago: so was the login.
     let auth_time = if faults.expired {
         grant.auth_time.min(iat)

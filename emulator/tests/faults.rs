@@ -212,6 +212,18 @@ async fn wrong_msn_is_another_merchant_serial_number() {
 }
 
 #[tokio::test]
+async fn fractional_times_are_non_integer_numeric_dates() {
+    let (_, _, _, plain) = claims_with(json!({})).await;
+    assert!(plain["exp"].is_u64() && plain["iat"].is_u64(), "{plain}");
+    let (_, _, _, c) = claims_with(json!({"fractional_times": true})).await;
+    let exp = c["exp"].as_f64().expect("exp is a number");
+    let iat = c["iat"].as_f64().expect("iat is a number");
+    assert!(!c["exp"].is_u64() && exp.fract() == 0.5, "{c}");
+    assert!(!c["iat"].is_u64() && iat.fract() == 0.25, "{c}");
+    assert!(exp > iat);
+}
+
+#[tokio::test]
 async fn wrong_msn_adds_no_msn_for_a_unit_without_one() {
     let (_, _, _, c) = claims_with(json!({"wrong_msn": true})).await;
     assert!(c.get("msn").is_none(), "{c}");

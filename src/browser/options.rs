@@ -10,28 +10,29 @@
 use crate::discovery::ProviderMetadata;
 use crate::error::{Error, ErrorCode};
 use crate::login::{LoginOptions, ScopeInput};
+use crate::options as names;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
 const KNOWN: &[&str] = &[
-    "clientId",
-    "msn",
-    "redirectUri",
-    "scope",
-    "environment",
-    "issuer",
-    "discovery",
-    "registeredRedirectUris",
-    "allowNonVippsScopes",
-    "state",
-    "nonce",
-    "pkce",
-    "codeVerifier",
-    "requestedFlow",
-    "appCallbackUri",
-    "finalRedirectIsApp",
-    "market",
-    "acrValues",
+    names::CLIENT_ID,
+    names::MSN,
+    names::REDIRECT_URI,
+    names::SCOPE,
+    names::ENVIRONMENT,
+    names::ISSUER,
+    names::DISCOVERY,
+    names::REGISTERED_REDIRECT_URIS,
+    names::ALLOW_NON_VIPPS_SCOPES,
+    names::STATE,
+    names::NONCE,
+    names::PKCE,
+    names::CODE_VERIFIER,
+    names::REQUESTED_FLOW,
+    names::APP_CALLBACK_URI,
+    names::FINAL_REDIRECT_IS_APP,
+    names::MARKET,
+    names::ACR_VALUES,
 ];
 
 fn invalid(message: String) -> Error {
@@ -155,26 +156,26 @@ pub fn login_options(obj: &JsValue) -> Result<LoginOptions, Error> {
                 .ok_or_else(|| invalid(format!("{key} must be true or false")))
         };
         match key.as_str() {
-            "environment" => o.environment = Some(text()?),
-            "issuer" => o.issuer = Some(text()?),
-            "clientId" => o.client_id = Some(text()?),
-            "msn" => o.msn = Some(text()?),
-            "redirectUri" => o.redirect_uri = text()?,
-            "state" => o.state = Some(text()?),
-            "nonce" => o.nonce = Some(text()?),
-            "codeVerifier" => o.code_verifier = Some(text()?),
-            "requestedFlow" => o.requested_flow = Some(text()?),
-            "appCallbackUri" => o.app_callback_uri = Some(text()?),
-            "market" => o.market = Some(text()?),
-            "acrValues" => o.acr_values = Some(text()?),
-            "pkce" => o.pkce = flag()?,
-            "allowNonVippsScopes" => o.allow_non_vipps_scopes = flag()?,
-            "finalRedirectIsApp" => o.final_redirect_is_app = Some(flag()?),
-            "registeredRedirectUris" => {
+            names::ENVIRONMENT => o.environment = Some(text()?),
+            names::ISSUER => o.issuer = Some(text()?),
+            names::CLIENT_ID => o.client_id = Some(text()?),
+            names::MSN => o.msn = Some(text()?),
+            names::REDIRECT_URI => o.redirect_uri = text()?,
+            names::STATE => o.state = Some(text()?),
+            names::NONCE => o.nonce = Some(text()?),
+            names::CODE_VERIFIER => o.code_verifier = Some(text()?),
+            names::REQUESTED_FLOW => o.requested_flow = Some(text()?),
+            names::APP_CALLBACK_URI => o.app_callback_uri = Some(text()?),
+            names::MARKET => o.market = Some(text()?),
+            names::ACR_VALUES => o.acr_values = Some(text()?),
+            names::PKCE => o.pkce = flag()?,
+            names::ALLOW_NON_VIPPS_SCOPES => o.allow_non_vipps_scopes = flag()?,
+            names::FINAL_REDIRECT_IS_APP => o.final_redirect_is_app = Some(flag()?),
+            names::REGISTERED_REDIRECT_URIS => {
                 o.registered_redirect_uris = Some(string_list(&value, "registeredRedirectUris")?)
             }
-            "discovery" => o.discovery = Some(discovery(&value)?),
-            "scope" => {
+            names::DISCOVERY => o.discovery = Some(discovery(&value)?),
+            names::SCOPE => {
                 o.scope = match value.as_string() {
                     Some(s) => ScopeInput::Joined(s),
                     None => ScopeInput::List(string_list(&value, "scope").map_err(|_| {

@@ -12,6 +12,7 @@ use super::upstream;
 use crate::begin::{Begin, BeginSettings, PerLogin, Started};
 use crate::binding::BrowserBinding;
 use crate::error::{Error, ErrorCode, Result};
+use crate::options as names;
 use crate::return_to::safe_return_to;
 use crate::transaction::FrontEndLogin;
 use serde_json::json;
@@ -47,12 +48,12 @@ pub fn per_login_from_query(query: &str) -> Result<PerLogin> {
     let mut options = PerLogin::default();
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
         let slot = match name.as_ref() {
-            "returnTo" => &mut options.return_to,
-            "market" => &mut options.market,
-            "requestedFlow" => &mut options.requested_flow,
-            "acrValues" => &mut options.acr_values,
-            "scope" => &mut options.scope,
-            "finalRedirectIsApp" => {
+            names::RETURN_TO => &mut options.return_to,
+            names::MARKET => &mut options.market,
+            names::REQUESTED_FLOW => &mut options.requested_flow,
+            names::ACR_VALUES => &mut options.acr_values,
+            names::SCOPE => &mut options.scope,
+            names::FINAL_REDIRECT_IS_APP => {
                 options.final_redirect_is_app = Some(match value.as_ref() {
                     "true" => true,
                     "false" => false,

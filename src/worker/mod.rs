@@ -162,8 +162,9 @@ async fn route(mut req: Request, env: &Env, full_path: &str) -> worker::Result<A
     Ok(answer)
 }
 
-/// `GET /api/_memory` (only with `VIPPS_DEBUG_ROUTES=true`, for `bench/`): the size of
-/// this isolate's wasm linear memory. Nothing about any login.
+/// `GET /api/_memory` (only with `VIPPS_DEBUG_ROUTES=true`, for `bench/` and tests): the
+/// size of this isolate's wasm linear memory, and how often it has read its settings
+/// (once). Nothing about any login.
 fn memory_report() -> worker::Result<Response> {
     use wasm_bindgen::JsCast;
     let bytes = wasm_bindgen::memory()
@@ -173,7 +174,11 @@ fn memory_report() -> worker::Result<Response> {
         .and_then(|b| b.dyn_into::<js_sys::ArrayBuffer>().ok())
         .map(|b| b.byte_length())
         .unwrap_or(0);
-    json_response(200, &json!({ "wasmMemoryBytes": bytes }))
+    let config_loads = CONFIG_LOADS.with(std::cell::Cell::get);
+    json_response(
+        200,
+        &json!({ "wasmMemoryBytes": bytes, "configLoads": config_loads }),
+    )
 }
 
 async fn post_route(
@@ -304,6 +309,8 @@ thread_local! {
     /// while it lives (a new deployment or `.dev.vars` is a new isolate).
     static CONFIG: std::cell::RefCell<Option<Result<Rc<Config>, ConfigError>>> =
         const { std::cell::RefCell::new(None) };
+    /// How often this isolate read its settings.
+    static CONFIG_LOADS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 /// Every setting, from the bindings (`[vars]`, secrets, `.dev.vars`), once per isolate.
@@ -311,6 +318,7 @@ fn load_config(env: &Env) -> Result<Rc<Config>, ConfigError> {
     CONFIG.with_borrow_mut(|cached| {
         cached
             .get_or_insert_with(|| {
+                CONFIG_LOADS.with(|n| n.set(n.get().saturating_add(1)));
                 // A binding that is not a string (a number or table in [vars]) counts as
                 // not set.
                 Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string())).map(Rc::new)

@@ -170,7 +170,12 @@ pub fn login_failed(e: &Error, config: &Config, return_to: Option<&str>) -> work
     let back = config.error_path.as_deref().or(return_to);
     match back {
         Some(path) => {
-            let location = with_query_param(path, "login_error", e.code().as_str());
+            let mut location = with_query_param(path, "login_error", e.code().as_str());
+            // The shop's own reason for refusing, for its page to show (as text: anyone
+            // can put text in a URL).
+            if e.code() == ErrorCode::LoginRefused {
+                location = with_query_param(&location, "login_error_description", e.message());
+            }
             Answer::for_error(redirect(&location)?, &e)
         }
         None => error_page(&e, config, None),

@@ -145,8 +145,25 @@ async function compatibilityDate() {
   return match[1];
 }
 
-/** The built Worker as a miniflare worker definition with these bindings. */
-async function workerOptions(name, bindings) {
+/**
+ * A miniflare worker definition. `spec` is the built Worker's bindings (a plain object),
+ * or `{ vipps: bindings, services }` for the built Worker with service bindings (e.g.
+ * `LOGIN_HOOK`), or `{ js: "<module source>", bindings, services }` for a small JS
+ * Worker of a test's own (a shop, a login hook).
+ */
+async function workerOptions(name, spec) {
+  const compatibility = await compatibilityDate();
+  if (spec.js) {
+    return {
+      name,
+      modules: true,
+      script: spec.js,
+      compatibilityDate: compatibility,
+      bindings: spec.bindings ?? {},
+      serviceBindings: spec.services ?? {},
+    };
+  }
+  const bindings = spec.vipps ?? spec;
   return {
     name,
     modules: true,
@@ -157,25 +174,28 @@ async function workerOptions(name, bindings) {
       { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
       { type: "CompiledWasm", include: ["**/*.wasm"] },
     ],
-    compatibilityDate: await compatibilityDate(),
+    compatibilityDate: compatibility,
     // As in wrangler.toml: one SQLite-backed object per transaction.
     durableObjects: { LOGIN_TRANSACTIONS: { className: "LoginTransactions", useSQLite: true } },
     bindings,
+    serviceBindings: spec.vipps ? (spec.services ?? {}) : {},
   };
 }
 
 /**
- * Starts workerd on `port` with one Worker per entry of `workers` ({ name: bindings });
- * the first one answers on the port, the others through `worker(name)`. Every line the
- * Workers print is collected in `logs`.
+ * Starts workerd on `port` with one Worker per entry of `workers` ({ name: spec }, see
+ * workerOptions); the first one answers on the port, the others through `worker(name)`.
+ * Every line the Workers print is collected in `logs`. `persist`: a folder for the
+ * Durable Objects' storage (else in memory), for tests that count what is stored.
  */
-export async function startWorkers(port, workers) {
+export async function startWorkers(port, workers, { persist } = {}) {
   const logs = [];
   const names = Object.keys(workers);
   const mf = new Miniflare({
     host: "127.0.0.1",
     port,
     workers: await Promise.all(names.map((name) => workerOptions(name, workers[name]))),
+    ...(persist ? { durableObjectsPersist: persist } : {}),
     handleRuntimeStdio(stdout, stderr) {
       createInterface({ input: stdout }).on("line", (line) => logs.push(line));
       createInterface({ input: stderr }).on("line", (line) => process.stderr.write(`[workerd] ${line}\n`));

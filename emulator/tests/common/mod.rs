@@ -44,6 +44,7 @@ pub const BOOL_FAULTS: &[&str] = &[
     "wrong_acr",
     "missing_acr",
     "wrong_msn",
+    "fractional_times",
     "userinfo_sub_mismatch",
     "token_500",
     "token_malformed_json",
