@@ -27,17 +27,34 @@ let worker;
 before(async () => {
   const port = await freePort();
   const redirectUri = `http://127.0.0.1:${port}/callback`;
-  provider = await startProvider({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [redirectUri] });
+  const mountedRedirectUri = `http://127.0.0.1:${port}/auth/callback`;
+  provider = await startProvider({
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    redirectUris: [redirectUri, mountedRedirectUri],
+  });
+  const settings = {
+    VIPPS_ISSUER: provider.issuer,
+    VIPPS_CLIENT_ID: CLIENT_ID,
+    VIPPS_CLIENT_SECRET: CLIENT_SECRET,
+    VIPPS_REDIRECT_URI: redirectUri,
+    VIPPS_SCOPES: "openid profile email",
+    VIPPS_TOKEN_AUTH_METHOD: "client_secret_basic",
+    VIPPS_ALLOWED_FLOWS: "automatic_return_from_vipps_app",
+    SESSION_SECRET,
+  };
   workers = await startWorkers(port, {
-    main: {
-      VIPPS_ISSUER: provider.issuer,
-      VIPPS_CLIENT_ID: CLIENT_ID,
-      VIPPS_CLIENT_SECRET: CLIENT_SECRET,
-      VIPPS_REDIRECT_URI: redirectUri,
-      VIPPS_SCOPES: "openid profile email",
-      VIPPS_TOKEN_AUTH_METHOD: "client_secret_basic",
-      VIPPS_ALLOWED_FLOWS: "automatic_return_from_vipps_app",
-      SESSION_SECRET,
+    main: settings,
+    // Mounted at /auth with the shop's hook behind a binding, against a standard provider.
+    mounted: {
+      vipps: { ...settings, VIPPS_BASE_PATH: "/auth", VIPPS_REDIRECT_URI: mountedRedirectUri },
+      services: { LOGIN_HOOK: "hook" },
+    },
+    hook: {
+      js: `export default { async fetch(request) {
+        const login = await request.json();
+        return Response.json({ claims: { seen: login.userinfo.email, provider: login.issuer } });
+      } };`,
     },
   });
   worker = await workers.client("main");
@@ -136,4 +153,19 @@ test("oidc-provider: bound to the browser that started; another browser confirms
   assert.equal(confirmed.headers.get("location"), "/theirs");
   const session = confirmed.headers.getSetCookie().map(parseSetCookie).find((c) => c.name === "vipps_session");
   assert.ok(session?.value, "the session after the confirmation");
+});
+
+test("oidc-provider: mounted at /auth, the hand-off through a LOGIN_HOOK binding adds its claims", TIMEOUT, async () => {
+  const mounted = await workers.client("mounted");
+  const start = await mounted.get("/auth/login?returnTo=%2Fme");
+  assert.equal(start.status, 302, await start.clone().text());
+  const callback = await authorizeWithCookies(start.headers.get("location"), { providerOrigin: provider.issuer });
+  assert.ok(new URL(callback).pathname === "/auth/callback", callback);
+  const done = await mounted.get(callback);
+  assert.equal(done.status, 302, await done.clone().text());
+  assert.equal(done.headers.get("location"), "/me");
+  const cookie = parseSetCookie(done.headers.getSetCookie().find((l) => l.startsWith("vipps_session=")));
+  assert.ok(cookie.attrs.includes("path=/auth"));
+  const me = await mounted.get("/auth/api/session", { cookie: `vipps_session=${cookie.value}` });
+  assert.deepEqual((await me.json()).user.claims, { seen: TEST_ACCOUNT.email, provider: provider.issuer });
 });
