@@ -18,7 +18,7 @@ DEMO_PORT ?= 8787
 EMULATOR_PORT ?= 7000
 
 .PHONY: setup setup-browser pkg worker site demo emulator test lint test-native test-wasm \
-        test-node test-types test-browser test-worker test-e2e size
+        test-node test-types test-browser test-worker test-e2e size bench-memory
 
 setup:
 	@scripts/setup.sh
@@ -125,3 +125,9 @@ test-e2e: setup-browser site worker emulator
 ## (commit it). The budget itself is a test in tests/node/.
 size: pkg worker
 	node bench/size-report.mjs --write
+
+## Memory per login: complete logins through the built Worker in workerd against the
+## emulator (on 127.0.0.1), the Worker's wasm memory and workerd's RSS before any, after
+## 100 and after 10,000 (at most 15 minutes), written to bench/memory.md.
+bench-memory: worker emulator pkg
+	node bench/memory.mjs --write
