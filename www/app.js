@@ -1,7 +1,7 @@
 // The vipps-login demo page. Plain ES module: no build step. Every value shown on the
 // page goes in through textContent (or an attribute), never innerHTML.
 import init, {
-  createLogin, checkRedirectUri, parseCallback, randomState, randomNonce, createPkce,
+  createLogin, checkRedirectUri, parseCallback, randomNonce, createPkce,
 } from "/pkg/vipps_login.js";
 
 const $ = (id) => document.getElementById(id);
@@ -245,14 +245,17 @@ function updateWorkerLink() {
   $("login-worker-request").textContent = `GET ${href}`;
 }
 
-// Front-end-driven: state, nonce and PKCE from the package, registered with the Worker.
+// Front-end-driven: nonce and PKCE from the package, registered with the Worker, which
+// answers the authorization URL and the state it made for this login.
 async function onLoginFrontEnd() {
   clearError();
   try {
-    const state = randomState();
     const nonce = randomNonce();
     const { codeVerifier } = createPkce();
-    const { url } = await postJson("/api/login", { state, nonce, codeVerifier, returnTo: "/", ...chosenOptions() });
+    const { url, state } = await postJson("/api/login", { nonce, codeVerifier, returnTo: "/", ...chosenOptions() });
+    if (typeof url !== "string" || typeof state !== "string") {
+      throw { code: "invalid_answer", message: "POST /api/login did not answer {url, state}" };
+    }
     // The callback page checks the callback against these before sending it on.
     sessionStorage.setItem("vipps-login-app", JSON.stringify({ state, issuer: workerConfig.issuer }));
     location.assign(url);
@@ -304,11 +307,50 @@ async function startWorkerPanels() {
   return true;
 }
 
+// A failed Worker-driven login comes back here with ?login_error=<code> (GET /login,
+// GET /callback and the confirmation form redirect to the login's returnTo): the
+// customer reads words meant for them, support gets the code in small print. The
+// developer's message and hint are in the Worker's log line, not in the URL.
+const LOGIN_ERRORS = {
+  vipps_access_denied: "The login was cancelled. You can try again.",
+  transaction_not_found: "This login has expired or was already used. Please start again.",
+  confirmation_required: "This login has expired or was already used. Please start again.",
+  browser_binding_missing: "This login was started in another browser. Please start it again here.",
+  browser_binding_mismatch: "This login was started in another browser. Please start it again here.",
+  provider_timeout: "Vipps MobilePay is not answering right now. Please try again in a moment.",
+  provider_unreachable: "Vipps MobilePay is not answering right now. Please try again in a moment.",
+  login_refused: "This account cannot log in to this shop. Please contact the shop if you think this is wrong.",
+  option_not_allowed: "This way of logging in is not available right now. Please try again without the options you chose.",
+};
+const LOGIN_ERROR_FALLBACK = "The login could not be completed. Please try again.";
+// What a Worker error code looks like; anything else in the URL is not shown.
+const ERROR_CODE = /^[a-z][a-z0-9_]{0,63}$/;
+
+function showLoginError() {
+  const url = new URL(location.href);
+  if (!url.searchParams.has("login_error")) return;
+  const code = url.searchParams.get("login_error").trim();
+  const known = Object.hasOwn(LOGIN_ERRORS, code);
+  $("login-error-message").textContent = known ? LOGIN_ERRORS[code] : LOGIN_ERROR_FALLBACK;
+  $("login-error-code").textContent = code;
+  $("login-error-code-row").hidden = !ERROR_CODE.test(code);
+  const box = $("login-error");
+  box.dataset.code = known ? code : "unknown";
+  box.hidden = false;
+  // Once read, out of the address bar: a reload or a bookmark does not show it again.
+  url.searchParams.delete("login_error");
+  history.replaceState(history.state, "", `${url.pathname}${url.search}${url.hash}`);
+  $("login-error-dismiss").addEventListener("click", () => {
+    box.hidden = true;
+  }, { once: true });
+}
+
 // Start-up
 function showIssuerRow() {
   $("issuer-row").hidden = $("environment").value !== "custom";
 }
 
+showLoginError();
 $("redirect-uri").value = `${location.origin}/callback`;
 $("login-form").addEventListener("submit", onBuild);
 $("uri-form").addEventListener("submit", onCheck);

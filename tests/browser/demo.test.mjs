@@ -236,6 +236,41 @@ test("screenshot of a built URL and a checked URI", TIMEOUT, async () => {
   await page.screenshot({ path: `${root}test-results/demo.png`, fullPage: true });
 });
 
+test("?login_error=<code>: the customer's words, the code in small print, then out of the address bar", TIMEOUT, async () => {
+  const other = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+  const errors = [];
+  other.on("pageerror", (err) => errors.push(err.message));
+  const cases = [
+    ["vipps_access_denied", "The login was cancelled. You can try again.", true],
+    ["browser_binding_missing", "This login was started in another browser. Please start it again here.", true],
+    ["provider_timeout", "Vipps MobilePay is not answering right now. Please try again in a moment.", true],
+    ["something_new", "The login could not be completed. Please try again.", true],
+    ["<b>not a code</b>", "The login could not be completed. Please try again.", false],
+  ];
+  for (const [code, words, codeShown] of cases) {
+    await other.goto(`${server.url}?keep=1&login_error=${encodeURIComponent(code)}#top`);
+    await other.waitForSelector('body[data-ready="true"]');
+    assert.ok(await other.locator("#login-error").isVisible(), code);
+    assert.equal(await other.locator("#login-error-message").textContent(), words, code);
+    assert.equal(await other.locator("#login-error-code-row").isVisible(), codeShown, code);
+    if (codeShown) assert.equal(await other.locator("#login-error-code").textContent(), code);
+    assert.equal(await other.locator("#login-error b").count(), 0, "the code is text, not markup");
+    // Only login_error goes: the page's other parameters and fragment stay.
+    assert.equal(new URL(other.url()).search, "?keep=1", code);
+    assert.equal(new URL(other.url()).hash, "#top", code);
+  }
+  await other.click("#login-error-dismiss");
+  assert.equal(await other.locator("#login-error").isVisible(), false);
+  await other.reload();
+  await other.waitForSelector('body[data-ready="true"]');
+  assert.equal(await other.locator("#login-error").isVisible(), false, "a reload does not show it again");
+  await other.goto(server.url);
+  await other.waitForSelector('body[data-ready="true"]');
+  assert.equal(await other.locator("#login-error").isVisible(), false, "no box without login_error");
+  assert.deepEqual(errors, []);
+  await other.close();
+});
+
 test("no console errors and no failed requests", TIMEOUT, () => {
   assert.deepEqual(consoleErrors, []);
   assert.deepEqual(failedRequests, []);

@@ -1,9 +1,11 @@
 // End to end in real headless Chromium: the demo page served by the Worker (workerd),
 // both ways in, through the local Vipps emulator's landing page, back to a logged-in
-// page; cancel; logout; the per-login options (market, acr_values) reaching Vipps; a
-// login bound to the browser that started it (a fresh browser is refused, the first one
-// still completes) and, with Vipps' automatic return, a fresh browser that confirms who
-// is logging in before it gets a session. Screenshots go to test-results/.
+// page; cancel (back on the shop with ?login_error, which the page explains and removes
+// from the address bar); logout; the per-login options (market, acr_values) reaching
+// Vipps; a login bound to the browser that started it (a fresh browser is refused with
+// the Worker's built-in page, the first one still completes) and, with Vipps' automatic
+// return, a fresh browser that confirms who is logging in before it gets a session.
+// Screenshots go to test-results/.
 // `make test-e2e`.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -84,26 +86,57 @@ test("worker-driven: Log in with Vipps → emulator → approve → logged in; l
   await context.close();
 });
 
-test("front-end-driven: the package's state/nonce/PKCE → /api/login → emulator → /app/callback → logged in", TIMEOUT, async () => {
-  const { context, page, pageErrors } = await openShop();
-  // Read what the Worker answers to POST /api/callback before the page navigates away.
+/** The Worker's JSON log lines so far (one a request). */
+function logLines() {
+  return stack.logs.map((line) => {
+    try {
+      return JSON.parse(line);
+    } catch {
+      return {};
+    }
+  });
+}
+
+/**
+ * Lets the page's requests to `pattern` through, recording what was sent and answered
+ * (read before the page navigates away). → { answer: Promise<{ sent, status, json }> }
+ * (wrapped: an async function returning the promise itself would wait for it).
+ */
+async function recordApi(page, pattern) {
   let answered;
-  const callbackAnswer = new Promise((resolve) => {
+  const answer = new Promise((resolve) => {
     answered = resolve;
   });
-  await page.route("**/api/callback", async (route) => {
+  await page.route(pattern, async (route) => {
     const response = await route.fetch();
     const json = await response.json();
-    answered({ status: response.status(), json });
+    answered({ sent: route.request().postDataJSON(), status: response.status(), json });
     await route.fulfill({ response, json });
   });
-  const registered = page.waitForResponse((r) => r.url().endsWith("/api/login"));
+  return { answer };
+}
+
+test("front-end-driven: the package's nonce/PKCE → /api/login → {url, state} → emulator → /app/callback → logged in", TIMEOUT, async () => {
+  const { context, page, pageErrors } = await openShop();
+  const { answer: loginAnswer } = await recordApi(page, "**/api/login");
+  const { answer: callbackAnswer } = await recordApi(page, "**/api/callback");
   await page.click("#login-frontend");
-  const response = await registered;
-  assert.equal(response.status(), 200);
+  // The page sends no state: the Worker mints it and answers it with the URL.
+  const registered = await loginAnswer;
+  assert.equal(registered.status, 200, JSON.stringify(registered.json));
+  assert.equal("state" in registered.sent, false, JSON.stringify(registered.sent));
+  assert.match(registered.sent.nonce, /^[A-Za-z0-9_-]{43}$/);
+  const { state } = registered.json;
+  assert.equal(typeof state, "string");
+  await page.waitForURL((u) => u.href.startsWith(stack.issuer));
+  assert.equal(new URL(page.url()).searchParams.get("state"), state, "the authorize URL carries the Worker's state");
   await decide(page);
   // The app callback page hands the code to POST /api/callback, then returns home.
   const completed = await callbackAnswer;
+  // /app/callback kept the Worker's state (sessionStorage), checked the callback against
+  // it with parseCallback, and sent on the parameters it read.
+  assert.equal(completed.sent.state, state);
+  assert.ok(completed.sent.code, JSON.stringify(completed.sent));
   assert.equal(completed.status, 200, JSON.stringify(completed.json));
   const { user } = completed.json;
   assert.equal(user.name, "Ola Nordmann");
@@ -116,23 +149,81 @@ test("front-end-driven: the package's state/nonce/PKCE → /api/login → emulat
   await context.close();
 });
 
-test("cancel shows vipps_access_denied with its hint, in both flows", TIMEOUT, async () => {
-  let { context, page } = await openShop();
+test("POST /api/login refuses a state from the page (the Worker mints it)", TIMEOUT, async () => {
+  const { context } = await openShop();
+  const response = await context.request.post(`${stack.url}api/login`, {
+    data: { state: "s".repeat(43), nonce: "n".repeat(43), codeVerifier: "v".repeat(43), returnTo: "/" },
+  });
+  assert.equal(response.status(), 400);
+  assert.equal((await response.json()).error, "invalid_options");
+  await context.close();
+});
+
+const CANCELLED = "The login was cancelled. You can try again.";
+
+test("cancel: Worker-driven back on the shop with its words; front-end-driven on /app/callback with code and hint", TIMEOUT, async () => {
+  let { context, page, pageErrors } = await openShop();
   await page.click("#login-worker");
   await decide(page, { cancel: true });
-  await page.waitForURL((u) => u.href.startsWith(`${stack.url}callback`));
-  const html = await page.content();
-  assert.match(html, /vipps_access_denied/);
-  assert.match(html, /cancelled/);
-  await page.screenshot({ path: join(root, "test-results/e2e-cancel.png"), fullPage: true });
+  await page.waitForSelector('#login-error[data-code="vipps_access_denied"]');
+  assert.equal(page.url(), stack.url);
+  assert.equal(await page.locator("#login-error-message").textContent(), CANCELLED);
+  assert.deepEqual(pageErrors, []);
   await context.close();
 
-  ({ context, page } = await openShop());
+  ({ context, page, pageErrors } = await openShop());
   await page.click("#login-frontend");
   await decide(page, { cancel: true });
   await page.waitForSelector('body[data-done="error"]');
+  assert.ok(page.url().startsWith(`${stack.url}app/callback?`), page.url());
   assert.equal(await page.locator("#error-code").textContent(), "vipps_access_denied");
+  assert.ok((await page.locator("#error-message").textContent()).length > 0);
   assert.match(await page.locator("#error-hint").textContent(), /cancelled/);
+  await page.screenshot({ path: join(root, "test-results/e2e-cancel-app.png"), fullPage: true });
+  assert.deepEqual(pageErrors, []);
+  await context.close();
+});
+
+test("a Worker-driven cancel lands on the shop: the customer's words for vipps_access_denied, the URL without login_error", TIMEOUT, async () => {
+  const { context, page, pageErrors } = await openShop();
+  // GET /callback answers 302 to the login's returnTo with the code added.
+  const redirected = page.waitForResponse((r) => r.url().startsWith(`${stack.url}callback?`));
+  await page.click("#login-worker");
+  await decide(page, { cancel: true });
+  const callback = await redirected;
+  assert.equal(callback.status(), 302);
+  assert.equal(callback.headers().location, "/?login_error=vipps_access_denied");
+
+  const box = page.locator("#login-error");
+  await box.waitFor();
+  assert.equal(await box.getAttribute("role"), "alert");
+  assert.equal(await page.locator("#login-error-message").textContent(), CANCELLED);
+  assert.ok(await page.locator("#login-error-code-row").isVisible());
+  assert.equal(await page.locator("#login-error-code-row").textContent(), "Error code: vipps_access_denied");
+  // Removed from the address bar once shown; nothing else on the page went wrong.
+  assert.equal(page.url(), stack.url);
+  assert.equal(await page.evaluate(() => location.search), "");
+  assert.equal(await page.locator("#error").isVisible(), false);
+  assert.equal(await page.locator("#session-state").getAttribute("data-state"), "logged-out");
+  // No developer words on the shop: the hint is in the Worker's log line.
+  const text = await box.textContent();
+  const logged = logLines().filter((line) => line.path === "/callback" && line.error === "vipps_access_denied").at(-1);
+  assert.ok(logged, `a log line for the failed callback: ${stack.logs.join("\n")}`);
+  assert.equal(logged.status, 302);
+  assert.ok(logged.hint?.length > 0, "the hint goes to the log line");
+  assert.equal(text.includes(logged.hint), false);
+  await page.screenshot({ path: join(root, "test-results/login-error-on-shop.png"), clip: { x: 0, y: 0, width: 1000, height: 600 } });
+
+  // A reload does not show it again; the login buttons still work.
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.equal(await box.isVisible(), false);
+  await page.click("#login-worker");
+  await decide(page);
+  await page.waitForURL(stack.url);
+  await assertLoggedInAsOla(page);
+  assert.equal(await box.isVisible(), false);
+  assert.deepEqual(pageErrors, []);
   await context.close();
 });
 
@@ -175,6 +266,29 @@ async function approveAndCatch(page, button) {
   await page.unroute("**/oauth2/auth/decision");
   assert.match(callbackUrl, /[?&]code=/, "the emulator redirected back with a code");
   return { callbackUrl, authorizeUrl };
+}
+
+/**
+ * The Worker's built-in page for a failed login: the customer's words, the code in small
+ * print, "Try again" and "Back to the shop"; no developer hint (that is in the log line,
+ * which this checks too).
+ */
+async function assertFallbackPage(page, code, words) {
+  assert.equal(await page.title(), "Login did not complete");
+  assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), "Login did not complete");
+  const html = await page.content();
+  assert.ok(html.includes(`<code>${code}</code>`), html);
+  assert.equal(await page.locator(".code").textContent(), `Error code: ${code}`);
+  assert.ok(await page.getByText(words, { exact: true }).isVisible(), `"${words}" in ${html}`);
+  assert.equal(await page.getByRole("link", { name: "Back to the shop" }).getAttribute("href"), "/");
+  assert.equal(await page.getByRole("link", { name: "Try again" }).getAttribute("href"), "/login?returnTo=%2F");
+  const text = await page.locator("body").innerText();
+  for (const developerWords of [/automatic_return_from_vipps_app/, /requestedFlow/, /RFC/, /cookie/i, /VIPPS_/, /hint/i]) {
+    assert.doesNotMatch(text, developerWords);
+  }
+  const logged = logLines().filter((line) => line.error === code && line.hint).at(-1);
+  assert.ok(logged, `a log line with ${code}'s hint`);
+  assert.equal(html.includes(logged.hint), false, "the log line's hint is not on the page");
 }
 
 /** A browser context with none of the others' cookies (or session storage). */
@@ -237,12 +351,17 @@ test("a login is bound to its browser: a fresh one is refused (browser_binding_m
   assert.equal(authorizeUrl.searchParams.get("requested_flow"), null);
   let second = await freshBrowser();
   const refused = await second.page.goto(callbackUrl);
+  // The Worker does not tell this browser where the login was going: its built-in page.
   assert.equal(refused.status(), 400);
-  const html = await second.page.content();
-  assert.match(html, /<code>browser_binding_missing<\/code>/);
-  assert.match(html, /automatic_return_from_vipps_app/, "the hint names the way to allow it");
-  await second.page.screenshot({ path: join(root, "test-results/e2e-refused-other-browser.png"), fullPage: true });
+  await assertFallbackPage(second.page, "browser_binding_missing",
+    "This login was started in another browser. Please start it again here.");
+  await second.page.screenshot({ path: join(root, "test-results/fallback-error-page.png"), fullPage: true });
   await assertNoSession(second.context);
+  // "Back to the shop" is the shop, without a login_error to explain.
+  await second.page.getByRole("link", { name: "Back to the shop" }).click();
+  await second.page.waitForSelector('body[data-ready="true"]');
+  assert.equal(second.page.url(), stack.url);
+  assert.equal(await second.page.locator("#login-error").isVisible(), false);
   // Nothing was consumed: the same callback URL, in the browser that started the login.
   await first.page.goto(callbackUrl);
   await first.page.waitForURL(stack.url);
