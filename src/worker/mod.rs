@@ -414,11 +414,52 @@ mod tests {
         assert_eq!(origin_of("not a url"), None);
     }
 
+    fn config(extra: &[(&str, &str)]) -> Config {
+        let mut vars = std::collections::HashMap::from([
+            (
+                config::VIPPS_ISSUER,
+                "http://127.0.0.1:7000/access-management-1.0/access/",
+            ),
+            (config::VIPPS_CLIENT_ID, "demo-client"),
+            (config::VIPPS_REDIRECT_URI, "http://127.0.0.1:8787/callback"),
+            (config::VIPPS_CLIENT_SECRET, "demo-secret"),
+            (config::SESSION_SECRET, "0123456789abcdef0123456789abcdef"),
+        ]);
+        vars.extend(extra.iter().copied());
+        match Config::from_lookup(|name| vars.get(name).map(|v| v.to_string())) {
+            Ok(config) => config,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
     #[test]
     fn every_route_has_its_methods() {
-        assert_eq!(methods_of("/callback").map(<[Method]>::len), Some(2));
-        assert!(methods_of("/api/confirm").is_some_and(|m| m == [Method::Post]));
-        assert!(methods_of("/nope").is_none());
+        let c = config(&[]);
+        assert_eq!(methods_of("/callback", &c).map(<[Method]>::len), Some(2));
+        assert!(methods_of("/api/confirm", &c).is_some_and(|m| m == [Method::Post]));
+        assert!(methods_of("/nope", &c).is_none());
+        // The debug route exists only when a setting says so.
+        assert!(methods_of("/api/_memory", &c).is_none());
+        let debug = config(&[(config::VIPPS_DEBUG_ROUTES, "true")]);
+        assert!(methods_of("/api/_memory", &debug).is_some());
+    }
+
+    #[test]
+    fn routes_live_under_the_base_path() {
+        assert_eq!(route_path("", "/login"), Some("/login"));
+        assert_eq!(route_path("/auth", "/auth/login"), Some("/login"));
+        assert_eq!(route_path("/auth", "/login"), None);
+        assert_eq!(route_path("/auth", "/authx/login"), None);
+        assert_eq!(route_path("/auth", "/auth"), None);
+    }
+
+    #[test]
+    fn a_loopback_issuer_is_refused_on_a_public_host_only() {
+        let c = config(&[]);
+        assert!(loopback_issuer_on_public_host(&c, "http://127.0.0.1:8787/login").is_none());
+        assert!(loopback_issuer_on_public_host(&c, "http://localhost:8787/login").is_none());
+        let e = loopback_issuer_on_public_host(&c, "https://shop.example/login").unwrap();
+        assert_eq!(e.setting, config::VIPPS_ISSUER);
     }
 }
 

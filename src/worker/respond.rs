@@ -146,15 +146,28 @@ pub fn customer_message(e: &Error, vipps: bool) -> String {
     text.to_string()
 }
 
-/// `path` with `name=value` added to its query (before any fragment).
+/// `path` with `name=value` in its query (before any fragment), replacing any `name`
+/// already there (a `returnTo` that carries an old `login_error`).
 pub fn with_query_param(path: &str, name: &str, value: &str) -> String {
     let (base, fragment) = match path.split_once('#') {
         Some((base, fragment)) => (base, Some(fragment)),
         None => (path, None),
     };
-    let separator = if base.contains('?') { '&' } else { '?' };
+    let (route, query) = match base.split_once('?') {
+        Some((route, query)) => (route, Some(query)),
+        None => (base, None),
+    };
+    let mut pairs: Vec<&str> = query
+        .map(|q| {
+            q.split('&')
+                .filter(|pair| !pair.is_empty() && pair.split('=').next() != Some(name))
+                .collect()
+        })
+        .unwrap_or_default();
     let encoded: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
-    let mut out = format!("{base}{separator}{name}={encoded}");
+    let added = format!("{name}={encoded}");
+    pairs.push(&added);
+    let mut out = format!("{route}?{}", pairs.join("&"));
     if let Some(fragment) = fragment {
         out.push('#');
         out.push_str(fragment);
@@ -163,19 +176,26 @@ pub fn with_query_param(path: &str, name: &str, value: &str) -> String {
 }
 
 /// A failed Worker-driven login: back to the shop with `login_error=<code>` (to
-/// `VIPPS_ERROR_PATH`, else the login's `returnTo` when it is known), so the shop's own
-/// page explains it; else the built-in page. The code and hint go to the log line.
+/// `VIPPS_ERROR_PATH`, with the login's `returnTo`, else to the login's `returnTo` when
+/// it is known), so the shop's own page explains it; else the built-in page. A login the
+/// shop's hook refused shows the shop's reason on the built-in page (text in a URL could
+/// be anyone's). The code and hint go to the log line.
 pub fn login_failed(e: &Error, config: &Config, return_to: Option<&str>) -> worker::Result<Answer> {
     let e = for_provider(e, config);
-    let back = config.error_path.as_deref().or(return_to);
-    match back {
+    if e.code() == ErrorCode::LoginRefused {
+        return error_page(&e, config, return_to);
+    }
+    let location = match (config.error_path.as_deref(), return_to) {
+        (Some(error_path), Some(return_to)) => {
+            Some(with_query_param(error_path, "returnTo", return_to))
+        }
+        (Some(error_path), None) => Some(error_path.to_string()),
+        (None, Some(return_to)) => Some(return_to.to_string()),
+        (None, None) => None,
+    };
+    match location {
         Some(path) => {
-            let mut location = with_query_param(path, "login_error", e.code().as_str());
-            // The shop's own reason for refusing, for its page to show (as text: anyone
-            // can put text in a URL).
-            if e.code() == ErrorCode::LoginRefused {
-                location = with_query_param(&location, "login_error_description", e.message());
-            }
+            let location = with_query_param(&path, "login_error", e.code().as_str());
             Answer::for_error(redirect(&location)?, &e)
         }
         None => error_page(&e, config, None),
@@ -364,6 +384,11 @@ mod tests {
         assert_eq!(
             with_query_param("/shop?a=1#top", "login_error", "x"),
             "/shop?a=1&login_error=x#top"
+        );
+        // An old login_error in returnTo is replaced, not repeated.
+        assert_eq!(
+            with_query_param("/shop?login_error=old&a=1", "login_error", "new"),
+            "/shop?a=1&login_error=new"
         );
         assert_eq!(
             with_query_param("/login", "returnTo", "/a?b=c"),

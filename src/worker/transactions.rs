@@ -69,6 +69,8 @@ pub fn take_decision(raw: Option<&str>, state: &str, now: u64) -> (Option<LoginT
 }
 
 /// The answer to `/claim`: the core's [`Claim`] on the wire.
+// Made and read once per claim, never kept: the size of `Redeem` costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "claim", rename_all = "snake_case")]
 pub enum ClaimReply {

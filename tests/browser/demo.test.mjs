@@ -244,18 +244,22 @@ test("?login_error=<code>: the customer's words, the code in small print, then o
     ["vipps_access_denied", "The login was cancelled. You can try again.", true],
     ["browser_binding_missing", "This login was started in another browser. Please start it again here.", true],
     ["provider_timeout", "Vipps MobilePay is not answering right now. Please try again in a moment.", true],
+    ["login_refused", "This account cannot log in to this shop. Please contact the shop if you think this is wrong.", true],
     ["something_new", "The login could not be completed. Please try again.", true],
     ["<b>not a code</b>", "The login could not be completed. Please try again.", false],
   ];
   for (const [code, words, codeShown] of cases) {
-    await other.goto(`${server.url}?keep=1&login_error=${encodeURIComponent(code)}#top`);
+    // login_error_description (login_refused's reason) is anyone's text in a link: not shown.
+    const description = encodeURIComponent("Call +00 000 to unlock your account");
+    await other.goto(`${server.url}?keep=1&login_error=${encodeURIComponent(code)}&login_error_description=${description}#top`);
     await other.waitForSelector('body[data-ready="true"]');
     assert.ok(await other.locator("#login-error").isVisible(), code);
     assert.equal(await other.locator("#login-error-message").textContent(), words, code);
     assert.equal(await other.locator("#login-error-code-row").isVisible(), codeShown, code);
     if (codeShown) assert.equal(await other.locator("#login-error-code").textContent(), code);
     assert.equal(await other.locator("#login-error b").count(), 0, "the code is text, not markup");
-    // Only login_error goes: the page's other parameters and fragment stay.
+    assert.doesNotMatch(await other.locator("#login-error").textContent(), /unlock/);
+    // Only login_error (and its description) go: the page's other parameters and fragment stay.
     assert.equal(new URL(other.url()).search, "?keep=1", code);
     assert.equal(new URL(other.url()).hash, "#top", code);
   }
