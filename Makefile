@@ -83,6 +83,7 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --features browser -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --features worker -- -D warnings
+	cargo clippy --features worker --lib --tests -- -D warnings
 
 ## Native unit tests, property tests, the TypeScript/Rust error-code check, the
 ## emulator's HTTP tests, the core's flow against the emulator and against oidc-provider,
