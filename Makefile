@@ -18,7 +18,7 @@ DEMO_PORT ?= 8787
 EMULATOR_PORT ?= 7000
 
 .PHONY: setup setup-browser pkg worker site demo emulator test lint test-native test-wasm \
-        test-node test-types test-browser test-worker test-e2e size bench-memory
+        test-node test-types test-vite test-browser test-worker test-e2e size bench-memory
 
 setup:
 	@scripts/setup.sh
@@ -26,9 +26,12 @@ setup:
 setup-browser:
 	@scripts/setup.sh --browser
 
-## pkg/: the npm package (wasm-pack --target web, feature "browser").
+## pkg/: the npm package (wasm-pack --target web, feature "browser"), then
+## scripts/package-json.mjs: package.json with exports/types/files/sideEffects, and the
+## glue's clear errors before init and for init() in Node (it fails if the glue changed).
 pkg: setup
 	wasm-pack --quiet build --target web --release --out-dir pkg --out-name vipps_login -- --features browser
+	node scripts/package-json.mjs pkg
 	cp npm/README.md pkg/README.md
 
 ## build/: the Cloudflare Worker (worker-build, feature "worker"; wrangler.toml points at
@@ -74,8 +77,8 @@ emulator:
 	cargo build -q -p vipps-login-emulator
 
 ## Everything.
-test: setup-browser lint test-native pkg test-types test-node test-wasm test-browser test-worker \
-      test-e2e
+test: setup-browser lint test-native pkg test-types test-node test-vite test-wasm test-browser \
+      test-worker test-e2e
 	@echo "make test: all suites passed"
 
 lint:
@@ -100,6 +103,12 @@ test-wasm:
 ## The built package in Node (node:test).
 test-node: pkg
 	node --test tests/node/
+
+## The packed package in a scratch Vite app (temporary folder; Vite from the npm
+## registry): `vite build` served by `vite preview`, and the dev server, in headless
+## Chromium (playwright-core), on 127.0.0.1.
+test-vite: setup-browser pkg
+	node --test tests/vite/
 
 ## A TypeScript consumer compiled against the generated declarations.
 test-types: pkg
@@ -132,3 +141,12 @@ size: pkg worker
 ## 100 and after 10,000 (at most 15 minutes), written to bench/memory.md.
 bench-memory: worker emulator pkg
 	node bench/memory.mjs --write
+
+## Benchmarks: every comparison in one run on this machine (bench/run.mjs; about 20
+## minutes, all load on 127.0.0.1): sizes against oauth4webapi, oidc-client-ts,
+## keycloak-js and @auth0/auth0-spa-js, createLogin and cold load in headless Chromium
+## against oauth4webapi, and the Worker in workerd against a JS Worker on oauth4webapi
+## (bench/js-worker/). Writes BENCHMARKS.md and bench/charts/*.svg. Never pass/fail.
+.PHONY: bench
+bench: setup-browser pkg worker emulator
+	BENCH_COMMAND="make bench" node bench/run.mjs

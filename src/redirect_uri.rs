@@ -68,8 +68,8 @@ fn check_syntax(uri: &str, report: &mut RedirectUriReport) {
             err(
                 ErrorCode::RedirectUriHasFragment,
                 format!(
-                    "the redirect URI contains '#' at character {}",
-                    char_index(uri, pos) + 1
+                    "the redirect URI contains '#' at {}",
+                    at_position(char_index(uri, pos))
                 ),
             )
             .with_detail("position", char_index(uri, pos).to_string()),
@@ -88,8 +88,8 @@ fn check_syntax(uri: &str, report: &mut RedirectUriReport) {
                 err(
                     ErrorCode::RedirectUriInvalid,
                     format!(
-                        "the redirect URI is not a valid URI: '{found}' at character {} is not allowed there",
-                        at + 1
+                        "the redirect URI is not a valid URI: '{found}' at {} is not allowed there",
+                        at_position(at)
                     ),
                 )
                 .with_detail("position", at.to_string()),
@@ -152,8 +152,8 @@ fn check_syntax(uri: &str, report: &mut RedirectUriReport) {
             err(
                 ErrorCode::RedirectUriPercentEncoded,
                 format!(
-                    "\"{uri}\" holds percent-encoded characters (from character {}); the registered URI must encode them identically",
-                    char_index(uri, pos) + 1
+                    "\"{uri}\" holds percent-encoded characters (from {}); the registered URI must encode them identically",
+                    at_position(char_index(uri, pos))
                 ),
             )
             .with_detail("position", char_index(uri, pos).to_string()),
@@ -173,9 +173,13 @@ fn check_syntax(uri: &str, report: &mut RedirectUriReport) {
     }
 }
 
+/// What `found` and `expected` hold where a URI has no character: it ended there.
+const END_OF_URI: &str = "(end)";
+
 /// Names the registered URI closest to `uri` (by edit distance) and the first character
-/// where they differ: `position` (0-based), `found` and `expected` (the characters
-/// there; empty at the end of a URI).
+/// where they differ: `position` (0-based, like every `position` detail), `found` and
+/// `expected` (the characters there in `uri` and in the registered URI, or
+/// [`END_OF_URI`] where one of them has ended).
 fn not_registered(uri: &str, registered: &[&str]) -> Error {
     let Some(closest) = registered
         .iter()
@@ -192,33 +196,38 @@ fn not_registered(uri: &str, registered: &[&str]) -> Error {
         .zip(closest.chars())
         .position(|(a, b)| a != b)
         .unwrap_or_else(|| uri.chars().count().min(closest.chars().count()));
-    let at = |s: &str| {
-        s.chars()
-            .nth(position)
-            .map(String::from)
-            .unwrap_or_default()
-    };
+    let at = |s: &str| s.chars().nth(position).map(String::from);
     let (found, expected) = (at(uri), at(closest));
-    let describe = |c: &str| {
-        if c.is_empty() {
-            "the end".to_string()
-        } else {
-            format!("'{c}'")
-        }
+    let describe = |c: &Option<String>| match c {
+        Some(c) => format!("'{c}'"),
+        None => "the end".to_string(),
     };
-    Error::new(
-        ErrorCode::RedirectUriNotRegistered,
-        format!(
-            "\"{uri}\" is not registered. The closest registered URI is \"{closest}\"; they differ at character {} ({} where the registered URI has {})",
-            position + 1,
-            describe(&found),
-            describe(&expected)
-        ),
-    )
-    .with_detail("closest", closest)
-    .with_detail("position", position.to_string())
-    .with_detail("found", found)
-    .with_detail("expected", expected)
+    let message = format!(
+        "\"{uri}\" is not registered. The closest registered URI is \"{closest}\"; they differ at {} ({} where the registered URI has {})",
+        at_position(position),
+        describe(&found),
+        describe(&expected)
+    );
+    let or_end = |c: Option<String>| c.unwrap_or_else(|| END_OF_URI.to_string());
+    Error::new(ErrorCode::RedirectUriNotRegistered, message)
+        .with_detail("closest", closest)
+        .with_detail("position", position.to_string())
+        .with_detail("found", or_end(found))
+        .with_detail("expected", or_end(expected))
+}
+
+/// "position 30 (the 31st character)": the 0-based `position` detail, and the character
+/// a person counts to.
+fn at_position(position: usize) -> String {
+    let n = position + 1;
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("position {position} (the {n}{suffix} character)")
 }
 
 fn char_index(s: &str, byte_pos: usize) -> usize {
@@ -251,9 +260,11 @@ mod tests {
     fn vipps_faq_redirect_uri_cannot_contain_hash() {
         let r = check_redirect_uri_rules("https://example.com/cb#done");
         assert_eq!(codes(&r.errors), [ErrorCode::RedirectUriHasFragment]);
-        // `position` is 0-based; the message counts from 1.
+        // `position` is 0-based; the message gives it and the character a person counts to.
         assert_eq!(r.errors[0].detail("position"), Some("22"));
-        assert!(r.errors[0].message().contains("character 23"));
+        assert!(r.errors[0]
+            .message()
+            .contains("at position 22 (the 23rd character)"));
     }
 
     #[test]
@@ -292,6 +303,9 @@ mod tests {
         let r = check_redirect_uri_rules("https://example.com/my callback");
         assert_eq!(codes(&r.errors), [ErrorCode::RedirectUriInvalid]);
         assert_eq!(r.errors[0].detail("position"), Some("22"));
+        assert!(r.errors[0]
+            .message()
+            .contains("' ' at position 22 (the 23rd character)"));
         assert_eq!(
             codes(&check_redirect_uri_rules("https:///cb").errors),
             [ErrorCode::RedirectUriMissingHost]
@@ -334,21 +348,111 @@ mod tests {
         );
         assert_eq!(e.detail("position"), Some("35"));
         assert_eq!(e.detail("found"), Some("/"));
-        assert_eq!(e.detail("expected"), Some(""));
-        assert!(e
-            .message()
-            .contains("('/' where the registered URI has the end)"));
-        assert!(e.message().contains("character 36"));
+        assert_eq!(e.detail("expected"), Some(END_OF_URI));
+        assert!(e.message().contains(
+            "at position 35 (the 36th character) ('/' where the registered URI has the end)"
+        ));
+
+        // The other way round: the URI ends where the registered one goes on.
+        let r = check_redirect_uri("https://shop.example/vipps/call", &registered);
+        let e = &r.errors[0];
+        assert_eq!(e.detail("position"), Some("31"));
+        assert_eq!(e.detail("found"), Some(END_OF_URI));
+        assert_eq!(e.detail("expected"), Some("b"));
+        assert!(e.message().contains(
+            "at position 31 (the 32nd character) (the end where the registered URI has 'b')"
+        ));
 
         let r = check_redirect_uri("https://shop.example/Vipps/callback", &registered);
         let e = &r.errors[0];
         assert_eq!(e.detail("position"), Some("21"));
         assert_eq!(e.detail("found"), Some("V"));
         assert_eq!(e.detail("expected"), Some("v"));
+        assert!(e.message().contains(
+            "at position 21 (the 22nd character) ('V' where the registered URI has 'v')"
+        ));
 
         // An empty list registers nothing.
         let r = check_redirect_uri::<&str>("https://shop.example/vipps/callback", &[]);
         assert_eq!(codes(&r.errors), [ErrorCode::RedirectUriNotRegistered]);
         assert_eq!(r.errors[0].detail("closest"), None);
+    }
+
+    #[test]
+    fn message_and_details_agree_on_the_position() {
+        // The case from the issue: the message said "character 31" beside position 30,
+        // and `expected` was blank because the registered URI ends there.
+        let registered = ["https://shop.example/vipps/c/x"];
+        let r = check_redirect_uri("https://shop.example/vipps/c/xy", &registered);
+        let e = &r.errors[0];
+        assert_eq!(e.detail("position"), Some("30"));
+        assert_eq!(e.detail("found"), Some("y"));
+        assert_eq!(e.detail("expected"), Some("(end)"));
+        assert!(
+            e.message().contains(
+                "at position 30 (the 31st character) ('y' where the registered URI has the end)"
+            ),
+            "{}",
+            e.message()
+        );
+        // Every position in every message is the `position` detail, with its ordinal.
+        for (uri, reg) in [
+            ("https://shop.example/a#b", None),
+            ("https://shop.example/a b", None),
+            ("https://shop.example/a%20b", None),
+            ("https://shop.example/ab", Some("https://shop.example/ac")),
+            ("https://shop.example/a", Some("https://shop.example/ab")),
+        ] {
+            let r = match reg {
+                Some(reg) => check_redirect_uri(uri, &[reg]),
+                None => check_redirect_uri_rules(uri),
+            };
+            let problems: Vec<&Error> = r.errors.iter().chain(&r.warnings).collect();
+            let with_position: Vec<&&Error> = problems
+                .iter()
+                .filter(|e| e.detail("position").is_some())
+                .collect();
+            assert_eq!(with_position.len(), 1, "{uri}: {problems:?}");
+            let e = with_position[0];
+            let p: usize = e.detail("position").unwrap().parse().unwrap();
+            assert!(
+                e.message()
+                    .contains(&format!("position {p} (the {} character)", ordinal(p + 1))),
+                "{uri}: {}",
+                e.message()
+            );
+        }
+    }
+
+    fn ordinal(n: usize) -> String {
+        at_position(n - 1)
+            .split("(the ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn ordinals() {
+        for (position, text) in [
+            (0, "position 0 (the 1st character)"),
+            (1, "position 1 (the 2nd character)"),
+            (2, "position 2 (the 3rd character)"),
+            (3, "position 3 (the 4th character)"),
+            (10, "position 10 (the 11th character)"),
+            (11, "position 11 (the 12th character)"),
+            (12, "position 12 (the 13th character)"),
+            (20, "position 20 (the 21st character)"),
+            (21, "position 21 (the 22nd character)"),
+            (22, "position 22 (the 23rd character)"),
+            (100, "position 100 (the 101st character)"),
+            (110, "position 110 (the 111th character)"),
+            (111, "position 111 (the 112th character)"),
+        ] {
+            assert_eq!(at_position(position), text);
+        }
     }
 }

@@ -338,11 +338,9 @@ function showLoginError() {
   box.dataset.code = known ? code : "unknown";
   box.hidden = false;
   // Once read, out of the address bar: a reload or a bookmark does not show it again.
-  // The Worker adds login_error_description to login_refused (the login hook's reason);
-  // it is not shown here: anyone can put words in a link to this page, and these are
-  // read as the shop's own.
+  // Only the code is read from the URL, never words: anyone can put words in a link to
+  // this page (a refused login's reason is shown on the Worker's own page instead).
   url.searchParams.delete("login_error");
-  url.searchParams.delete("login_error_description");
   history.replaceState(history.state, "", `${url.pathname}${url.search}${url.hash}`);
   $("login-error-dismiss").addEventListener("click", () => {
     box.hidden = true;

@@ -201,10 +201,21 @@ export type ErrorCode =
 export interface ErrorDetails {
   /** redirect_uri_not_registered: the closest registered URI. */
   closest?: string;
-  /** 0-based character position of the problem. */
+  /**
+   * 0-based character position of the problem (counted in Unicode code points). The
+   * message gives the same number and the character a person counts to:
+   * "at position 30 (the 31st character)".
+   */
   position?: number;
-  /** redirect_uri_not_registered: the character found, and the one the registered URI has. */
+  /**
+   * redirect_uri_not_registered: the character of the URI at `position`, or `"(end)"`
+   * where the URI is shorter than the registered one.
+   */
   found?: string;
+  /**
+   * redirect_uri_not_registered: the registered URI's character at `position`, or
+   * `"(end)"` where the registered URI is shorter.
+   */
   expected?: string;
   /** The raw OAuth `error` and `error_description` from Vipps. */
   error?: string;

@@ -249,9 +249,9 @@ test("?login_error=<code>: the customer's words, the code in small print, then o
     ["<b>not a code</b>", "The login could not be completed. Please try again.", false],
   ];
   for (const [code, words, codeShown] of cases) {
-    // login_error_description (login_refused's reason) is anyone's text in a link: not shown.
-    const description = encodeURIComponent("Call +00 000 to unlock your account");
-    await other.goto(`${server.url}?keep=1&login_error=${encodeURIComponent(code)}&login_error_description=${description}#top`);
+    // Only the code is read: words in a link are anyone's, and are not shown.
+    const words_in_link = encodeURIComponent("Call +00 000 to unlock your account");
+    await other.goto(`${server.url}?keep=1&login_error=${encodeURIComponent(code)}&note=${words_in_link}#top`);
     await other.waitForSelector('body[data-ready="true"]');
     assert.ok(await other.locator("#login-error").isVisible(), code);
     assert.equal(await other.locator("#login-error-message").textContent(), words, code);
@@ -259,8 +259,10 @@ test("?login_error=<code>: the customer's words, the code in small print, then o
     if (codeShown) assert.equal(await other.locator("#login-error-code").textContent(), code);
     assert.equal(await other.locator("#login-error b").count(), 0, "the code is text, not markup");
     assert.doesNotMatch(await other.locator("#login-error").textContent(), /unlock/);
-    // Only login_error (and its description) go: the page's other parameters and fragment stay.
-    assert.equal(new URL(other.url()).search, "?keep=1", code);
+    // Only login_error goes: the page's other parameters and fragment stay.
+    const left = new URL(other.url()).searchParams;
+    assert.deepEqual([...left.keys()], ["keep", "note"], code);
+    assert.equal(left.get("note"), "Call +00 000 to unlock your account");
     assert.equal(new URL(other.url()).hash, "#top", code);
   }
   await other.click("#login-error-dismiss");

@@ -165,7 +165,21 @@ test("checkRedirectUri: rules, warnings and the closest registered URI", () => {
   assert.equal(r.errors[0].position, 21);
   assert.equal(r.errors[0].found, "C");
   assert.equal(r.errors[0].expected, "c");
-  assert.match(r.errors[0].message, /character 22 \('C' where the registered URI has 'c'\)/);
+  // The message gives the same 0-based position as the detail, and the ordinal.
+  assert.match(r.errors[0].message, /at position 21 \(the 22nd character\) \('C' where the registered URI has 'c'\)/);
+  // Where the registered URI ends first, `expected` says so (and `found` the other way).
+  const longer = checkRedirectUri("https://shop.example/vipps/c/xy", ["https://shop.example/vipps/c/x"]).errors[0];
+  assert.equal(longer.position, 30);
+  assert.equal(longer.found, "y");
+  assert.equal(longer.expected, "(end)");
+  assert.match(longer.message, /at position 30 \(the 31st character\) \('y' where the registered URI has the end\)/);
+  const shorter = checkRedirectUri("https://shop.example/vipps/c", ["https://shop.example/vipps/c/x"]).errors[0];
+  assert.deepEqual([shorter.position, shorter.found, shorter.expected], [28, "(end)", "/"]);
+  for (const [uri, position] of [["https://shop.example/a#b", 22], ["https://shop.example/a b", 22]]) {
+    const e = checkRedirectUri(uri).errors[0];
+    assert.equal(e.position, position, uri);
+    assert.match(e.message, new RegExp(`at position ${position} \\(the ${position + 1}rd character\\)`), uri);
+  }
   // An empty list registers nothing; no list checks the rules only.
   assert.equal(checkRedirectUri("https://shop.example/callback", []).errors[0].code, "redirect_uri_not_registered");
   assert.equal(checkRedirectUri("https://shop.example/callback", null).ok, true);
