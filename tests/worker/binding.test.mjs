@@ -13,9 +13,9 @@ import {
   SCOPES,
   SESSION_SECRET,
   approveAtEmulator,
+  cookieOf,
   eventually,
   freePort,
-  parseSetCookie,
   startEmulator,
   startWorkers,
 } from "./harness.mjs";
@@ -54,14 +54,6 @@ after(async () => {
   await workers?.mf.dispose();
   emulator?.child.kill();
 });
-
-/** The Set-Cookie of `name` in a response, parsed, or undefined. */
-function cookieOf(response, suffix) {
-  return response.headers
-    .getSetCookie()
-    .map(parseSetCookie)
-    .find((c) => c.name.endsWith(suffix));
-}
 
 /** A callback URL for a login started in `browser` with `query`, approved as `user`. */
 async function callbackUrl(browser, query = "", user = "ola") {

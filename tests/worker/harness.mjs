@@ -312,6 +312,14 @@ export class WorkerClient {
   }
 }
 
+/** The Set-Cookie of a response whose name ends in `suffix`, parsed, or undefined. */
+export function cookieOf(response, suffix) {
+  return response.headers
+    .getSetCookie()
+    .map(parseSetCookie)
+    .find((c) => c.name.endsWith(suffix));
+}
+
 /** The `name=value` of a Set-Cookie line, and its attributes as a lowercase set. */
 export function parseSetCookie(line) {
   const [pair, ...attrs] = line.split(";").map((s) => s.trim());

@@ -19,10 +19,10 @@ import {
   SCOPES,
   SESSION_SECRET,
   approveAtEmulator,
+  cookieOf,
   backWithLoginError,
   eventually,
   freePort,
-  parseSetCookie,
   startEmulator,
   startWorkers,
 } from "./harness.mjs";
@@ -90,13 +90,6 @@ after(async () => {
   emulator?.child.kill();
   await new Promise((resolve) => providers?.server.close(resolve));
 });
-
-function cookieOf(response, suffix) {
-  return response.headers
-    .getSetCookie()
-    .map(parseSetCookie)
-    .find((c) => c.name.endsWith(suffix));
-}
 
 async function callbackUrl(client, query = "", user = "ola") {
   const start = await client.get(`/login?returnTo=%2Fhere${query}`);

@@ -15,9 +15,9 @@ import {
   SCOPES,
   SESSION_SECRET,
   approveAtEmulator,
+  cookieOf,
   backWithLoginError,
   freePort,
-  parseSetCookie,
   startEmulator,
   startWorkers,
 } from "./harness.mjs";
@@ -122,13 +122,6 @@ after(async () => {
   emulator?.child.kill();
   await new Promise((resolve) => hookServer?.close(resolve));
 });
-
-function cookieOf(response, suffix) {
-  return response.headers
-    .getSetCookie()
-    .map(parseSetCookie)
-    .find((c) => c.name.endsWith(suffix));
-}
 
 /** A login started at {base}/login on `client`, approved as `user`: the callback URL. */
 async function callbackUrl(client, user = "ola", query = "") {
