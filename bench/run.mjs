@@ -3,10 +3,12 @@
 // figures). Timings are measurements, never pass/fail: nothing here fails on a figure.
 //
 //   node bench/run.mjs [--quick] [--only sizes,browser,worker]
+//   node bench/run.mjs --report-only
 //
 // --quick: fewer and shorter repeats, for trying the bench out (the report says so).
+// --report-only: BENCHMARKS.md and the charts again from bench/results.json.
 // Needs `make pkg worker emulator` first (the Makefile target does that).
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -17,6 +19,13 @@ import { runSizes } from "./sizes.mjs";
 import { runWorker } from "./worker.mjs";
 
 const argv = process.argv.slice(2);
+if (argv.includes("--report-only")) {
+  // BENCHMARKS.md and the charts again from the last run's bench/results.json.
+  const last = JSON.parse(await readFile(join(root, "bench/results.json"), "utf8"));
+  const written = await writeReport(last);
+  console.log(`[bench] rewrote BENCHMARKS.md and ${written.length} charts from bench/results.json (${last.date})`);
+  process.exit(0);
+}
 const quick = argv.includes("--quick");
 const onlyAt = argv.indexOf("--only");
 const only = onlyAt >= 0 ? new Set(argv[onlyAt + 1].split(",")) : new Set(["sizes", "browser", "worker"]);
