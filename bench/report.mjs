@@ -102,7 +102,7 @@ zlib level 9 of each file, as \`gzip -9\` (KB = 1024 bytes). Ours always counts 
 (${B(ours.wasm.gzip)} of \`${ours.wasm.path}\`, ${B(ours.wasm.raw)} raw) plus its JS.
 
 - **published**: the package's main ESM file as installed (ours: \`pkg/vipps_login.js\` +
-  the .wasm). oidc-client-ts's imports \`jwt-decode\`, which this column leaves out.
+  the .wasm). oidc-client-ts's entry imports \`jwt-decode\`, which this column leaves out.
 - **minified**: \`esbuild --bundle --minify --format=esm\` of that entry: every export, and
   its dependencies.
 - **begin login**: \`esbuild --bundle --minify --format=esm\` of a tiny entry
@@ -240,8 +240,8 @@ nonce, PKCE verifier, S256 challenge, the URL; synchronous). oauth4webapi:
 calculatePKCECodeChallenge\` (WebCrypto's digest, asynchronous) and the URL built with
 \`URLSearchParams\`, one after the other as a login button would. Each ran for ${b.cfg.sliceMs} ms slices,
 ${b.cfg.repeats} repeats, alternating (after ${b.cfg.warmupMs} ms of warm-up each). "batched" keeps 32
-of oauth4webapi's in flight at once (\`Promise.all\`), which a login button would not, to
-show that the asynchronous digest, not the thread hop, bounds it.
+of oauth4webapi's in flight at once (\`Promise.all\`), which a login button would not: were it
+much faster, waiting on each digest in turn would be what bounds the one-at-a-time rate.
 
 | | per slice (ops/s) | median ops/s | ours / theirs |
 |---|---|---:|---:|

@@ -8,7 +8,7 @@
 //   Worker:      build/ (shim.mjs, index.js, index_bg.wasm: gzip of each, summed)
 //                against the JS Worker (bench/js-worker/) bundled with esbuild.
 import { build } from "esbuild";
-import { mkdtemp, mkdir, readFile, readdir, stat, symlink } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, readdir, rm, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { bundleJsWorker } from "./worker.mjs";
@@ -51,6 +51,14 @@ export async function runSizes(log = console.log) {
   await symlink(join(root, "pkg"), join(modules, "node_modules/vipps-login"));
   const nodePaths = [join(modules, "node_modules"), join(root, "node_modules")];
 
+  try {
+    return await measureAll(nodePaths, log);
+  } finally {
+    await rm(modules, { recursive: true, force: true });
+  }
+}
+
+async function measureAll(nodePaths, log) {
   const libraries = [];
   for (const lib of LIBRARIES) {
     const wasm = lib.wasm ? await file(lib.wasm) : null;

@@ -327,6 +327,7 @@ export async function runWorker(cfg, log = console.log) {
     }
   } finally {
     emulator.child.kill();
+    await rm(dir, { recursive: true, force: true });
   }
   const summary = {};
   for (const side of SIDES) {

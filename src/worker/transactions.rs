@@ -315,8 +315,12 @@ pub fn now_secs() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
 }
 
+/// The alarm for Unix time `at_secs`, as worker's `set_alarm` takes an `i64`: an offset
+/// in milliseconds from now (not a timestamp: as one, every alarm lay decades away and
+/// nothing was ever deleted).
 fn alarm_ms(at_secs: u64) -> i64 {
-    i64::try_from(at_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+    let offset = (at_secs as f64) * 1000.0 - js_sys::Date::now();
+    offset.clamp(0.0, i64::MAX as f64) as i64
 }
 
 /// The Durable Object holding one transaction (see the module documentation).
