@@ -3,8 +3,8 @@
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
-# Tools installed by `cargo install` live in $CARGO_HOME/bin (~/.cargo/bin only when
-# CARGO_HOME is unset): that folder, then whatever PATH already has. Never ~/.cargo itself.
+# Tools installed by `cargo install` live in $CARGO_HOME/bin (cargo's default home only when
+# CARGO_HOME is unset): that folder, then whatever PATH already has. Never a fixed folder.
 CARGO_BIN := $(if $(CARGO_HOME),$(CARGO_HOME),$(HOME)/.cargo)/bin
 export PATH := $(CURDIR)/node_modules/.bin:$(CARGO_BIN):$(PATH)
 
