@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '[setup] %s\n' "$*"; }
-# `cargo install` puts binaries in $CARGO_HOME/bin (cargo's default home only when
+# `cargo install` puts binaries in $CARGO_HOME/bin, cargo's default home only when
 # CARGO_HOME is unset (the official Rust image uses /usr/local/cargo): use that folder,
 # never a hard-coded home folder (shared/toolchain.md).
 CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
