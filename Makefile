@@ -26,11 +26,25 @@ setup:
 setup-browser:
 	@scripts/setup.sh --browser
 
-## pkg/: the npm package (wasm-pack --target web, feature "browser"), then
-## scripts/package-json.mjs: package.json with exports/types/files/sideEffects, and the
-## glue's clear errors before init and for init() in Node (it fails if the glue changed).
+## Panic locations keep source paths in the .wasm files: remapped (every crate to its
+## own folder name, the clone to nothing), so that the bytes, and so the size budgets, do
+## not depend on where CARGO_HOME or the clone is. A shell expression, run when a recipe
+## starts: `cargo fetch` first, so that the registry folders exist on a fresh machine.
+CARGO_HOME_DIR := $(if $(CARGO_HOME),$(CARGO_HOME),$(HOME)/.cargo)
+REMAP_FLAGS = $$(cargo fetch --quiet && for d in "$(CARGO_HOME_DIR)"/registry/src/*/; do printf -- '--remap-path-prefix=%s= ' "$$d"; done)--remap-path-prefix=$(CURDIR)/=
+
+## pkg/: the npm package. Three wasm modules: the main entry (wasm-pack --target web
+## --release, feature "browser"), vipps-login/begin and vipps-login/pkce (the no_std
+## begin/ crate with features "login" and "wasm", under begin/js/begin.js and pkce.js). Then scripts/package-json.mjs:
+## package.json with exports/types/files/sideEffects, and each glue's clear errors before
+## init and for init() in Node (it fails if the glue changed).
 pkg: setup
-	wasm-pack --quiet build --target web --release --out-dir pkg --out-name vipps_login -- --features browser
+	RUSTFLAGS="$(REMAP_FLAGS)" wasm-pack --quiet build --target web --release --out-dir pkg --out-name vipps_login -- --features browser
+	RUSTFLAGS="$(REMAP_FLAGS)" wasm-pack --quiet build begin --target web --release --out-dir $(CURDIR)/build/begin-pkg --out-name begin_wasm -- --features login
+	RUSTFLAGS="$(REMAP_FLAGS)" wasm-pack --quiet build begin --target web --release --out-dir $(CURDIR)/build/pkce-pkg --out-name pkce_wasm -- --features wasm
+	cp build/begin-pkg/begin_wasm.js build/begin-pkg/begin_wasm_bg.wasm build/begin-pkg/begin_wasm_bg.wasm.d.ts \
+	   build/pkce-pkg/pkce_wasm.js build/pkce-pkg/pkce_wasm_bg.wasm build/pkce-pkg/pkce_wasm_bg.wasm.d.ts \
+	   begin/js/begin.js begin/js/begin.d.ts begin/js/pkce.js begin/js/pkce.d.ts begin/js/common.js pkg/
 	node scripts/package-json.mjs pkg
 	cp npm/README.md pkg/README.md
 
@@ -53,7 +67,7 @@ WORKER_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 worker: setup build/.worker-built
 
 build/.worker-built: $(WORKER_SOURCES) | setup
-	$(WORKER_TOOLS) worker-build --release --features worker
+	RUSTFLAGS="$(REMAP_FLAGS)" $(WORKER_TOOLS) worker-build --release --features worker
 	wasm-opt build/index_bg.wasm -o build/index_bg.stripped.wasm --strip-debug $(WASM_FEATURES)
 	mv build/index_bg.stripped.wasm build/index_bg.wasm
 	touch $@
@@ -85,6 +99,8 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --features browser -- -D warnings
+	cargo clippy -p vipps-login-begin --target wasm32-unknown-unknown --features login -- -D warnings
+	cargo clippy -p vipps-login-begin --target wasm32-unknown-unknown --features wasm -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --features worker -- -D warnings
 	cargo clippy --features worker --lib --tests -- -D warnings
 

@@ -34,12 +34,21 @@ function fail(message) {
 
 // ---- the glue -------------------------------------------------------------------------
 
-export const NOT_INITIALIZED =
-  "vipps-login: call init() (browsers) or initSync({ module }) (Node) before any other export";
-export const USE_INIT_SYNC =
-  "vipps-login: init() cannot fetch vipps_login_bg.wasm from a file: URL in Node. " +
+/** The two wasm modules of the package: the main entry and vipps-login/begin. */
+export const MODULES = [
+  { specifier: "vipps-login", glue: "vipps_login.js", wasm: "vipps_login_bg.wasm" },
+  { specifier: "vipps-login/begin", glue: "begin_wasm.js", wasm: "begin_wasm_bg.wasm" },
+  { specifier: "vipps-login/pkce", glue: "pkce_wasm.js", wasm: "pkce_wasm_bg.wasm" },
+];
+
+export const notInitialized = (specifier) =>
+  `${specifier}: call init() (browsers) or initSync({ module }) (Node) before any other export`;
+export const useInitSync = ({ specifier, wasm }) =>
+  `${specifier}: init() cannot fetch ${wasm} from a file: URL in Node. ` +
   'Use initSync with the bytes: import { readFileSync } from "node:fs"; ' +
-  'initSync({ module: readFileSync(new URL("vipps_login_bg.wasm", import.meta.resolve("vipps-login"))) })';
+  `initSync({ module: readFileSync(new URL("${wasm}", import.meta.resolve("${specifier}"))) })`;
+export const NOT_INITIALIZED = notInitialized("vipps-login");
+export const USE_INIT_SYNC = useInitSync(MODULES[0]);
 
 const js = (s) => JSON.stringify(s);
 // A single-quoted JS string literal: the messages hold double quotes, which a JSON
@@ -49,11 +58,12 @@ const literal = (s) => {
   return `'${s}'`;
 };
 
-export const GLUE_PATCHES = [
+/** The replacements in one module's glue. */
+export const gluePatches = (m) => [
   {
     why: "an export called before init throws a clear Error (a Proxy until init sets wasm)",
     from: "let wasmModule, wasmInstance, wasm;",
-    to: `let wasmModule, wasmInstance, wasm = new Proxy({}, { get() { throw new Error(${literal(NOT_INITIALIZED)}); } });`,
+    to: `let wasmModule, wasmInstance, wasm = new Proxy({}, { get() { throw new Error(${literal(notInitialized(m.specifier))}); } });`,
     count: 1,
   },
   {
@@ -68,33 +78,36 @@ export const GLUE_PATCHES = [
     // .wasm through exactly that expression.
     from: [
       "    if (module_or_path === undefined) {",
-      "        module_or_path = new URL('vipps_login_bg.wasm', import.meta.url);",
+      `        module_or_path = new URL('${m.wasm}', import.meta.url);`,
       "    }",
     ].join("\n"),
     to: [
       "    if (module_or_path === undefined) {",
-      "        module_or_path = new URL('vipps_login_bg.wasm', import.meta.url);",
-      `        if (module_or_path.protocol === 'file:') module_or_path = fetch(module_or_path).catch((cause) => { throw new Error(${literal(USE_INIT_SYNC)}, { cause }); });`,
+      `        module_or_path = new URL('${m.wasm}', import.meta.url);`,
+      `        if (module_or_path.protocol === 'file:') module_or_path = fetch(module_or_path).catch((cause) => { throw new Error(${literal(useInitSync(m))}, { cause }); });`,
       "    }",
     ].join("\n"),
     count: 1,
   },
 ];
 
+export const GLUE_PATCHES = gluePatches(MODULES[0]);
+
 const occurrences = (text, needle) => text.split(needle).length - 1;
 
 /** The patched glue, or `null` when `glue` is patched already. Throws when a text to
  * replace is not found exactly as often as expected. */
-export function patchGlue(glue, path = "vipps_login.js") {
+export function patchGlue(glue, path = "vipps_login.js", m = MODULES[0]) {
+  const patches = gluePatches(m);
   // The message is in the glue only once patched: a second run has nothing to do.
-  if (glue.includes(literal(NOT_INITIALIZED))) return null;
+  if (glue.includes(literal(notInitialized(m.specifier)))) return null;
   // Anything else that tests `wasm` against undefined would now see the Proxy.
   const tests = glue.match(/\bwasm\s*[!=]==?\s*undefined|typeof wasm\b/g) ?? [];
-  const expected = GLUE_PATCHES[1].count;
+  const expected = patches[1].count;
   if (tests.length !== expected) {
     fail(`${path}: expected ${expected} tests of \`wasm\` against undefined, found ${tests.length} (${tests.join(", ")}); the glue's shape changed`);
   }
-  for (const p of GLUE_PATCHES) {
+  for (const p of patches) {
     const n = occurrences(glue, p.from);
     if (n !== p.count) {
       fail(`${path}: expected ${p.count} occurrence(s) of ${js(p.from)}, found ${n}; the glue's shape changed (patch: ${p.why})`);
@@ -108,6 +121,11 @@ export function patchGlue(glue, path = "vipps_login.js") {
 }
 
 // ---- package.json ---------------------------------------------------------------------
+
+/** vipps-login/begin and vipps-login/pkce: begin.js, pkce.js, common.js and their
+ * .d.ts (begin/js/), over wasm-pack's glue and modules of the begin crate (`make pkg`
+ * copies them in). */
+export const BEGIN_FILES = ["begin.js", "begin_wasm.js", "begin_wasm_bg.wasm", "pkce.js", "pkce_wasm.js", "pkce_wasm_bg.wasm", "common.js"];
 
 /** package.json from wasm-pack's, given the .d.ts files in the package folder. */
 export function manifest(generated, dtsFiles) {
@@ -123,7 +141,7 @@ export function manifest(generated, dtsFiles) {
   for (const field of ["description", "version", "license"]) {
     if (typeof generated[field] !== "string") fail(`package.json: wasm-pack wrote no ${field}`);
   }
-  const files = [...new Set([...(generated.files ?? []), "vipps_login_bg.wasm", "vipps_login.js", ...dtsFiles])];
+  const files = [...new Set([...(generated.files ?? []), "vipps_login_bg.wasm", "vipps_login.js", ...BEGIN_FILES, ...dtsFiles])];
   // A fixed key order: the same input gives the same bytes.
   return {
     name: generated.name,
@@ -140,6 +158,10 @@ export function manifest(generated, dtsFiles) {
     exports: {
       ".": { types: "./vipps_login.d.ts", default: "./vipps_login.js" },
       "./vipps_login_bg.wasm": { types: "./vipps_login_bg.wasm.d.ts", default: "./vipps_login_bg.wasm" },
+      "./begin": { types: "./begin.d.ts", default: "./begin.js" },
+      "./begin_wasm_bg.wasm": { types: "./begin_wasm_bg.wasm.d.ts", default: "./begin_wasm_bg.wasm" },
+      "./pkce": { types: "./pkce.d.ts", default: "./pkce.js" },
+      "./pkce_wasm_bg.wasm": { types: "./pkce_wasm_bg.wasm.d.ts", default: "./pkce_wasm_bg.wasm" },
       "./package.json": "./package.json",
     },
     sideEffects: false,
@@ -157,8 +179,14 @@ export function postProcess(dir) {
   if (existsSync(join(dir, "snippets"))) {
     fail(`${dir}/snippets exists: wasm-bindgen snippets may have side effects; check sideEffects`);
   }
-  const patched = patchGlue(readFileSync(gluePath, "utf8"), gluePath);
-  if (patched !== null) writeFileSync(gluePath, patched);
+  let patched = null;
+  for (const m of MODULES) {
+    const path = join(dir, m.glue);
+    if (!existsSync(path)) fail(`${dir} has no ${m.glue}: run make pkg`);
+    const p = patchGlue(readFileSync(path, "utf8"), path, m);
+    if (p !== null) writeFileSync(path, p);
+    if (m === MODULES[0]) patched = p;
+  }
 
   const entries = readdirSync(dir).sort();
   const dts = entries.filter((f) => f.endsWith(".d.ts"));

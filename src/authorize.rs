@@ -4,27 +4,10 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::redirect_uri::{check_redirect_uri, check_redirect_uri_rules};
 use crate::scope::Scopes;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use vipps_login_begin::query::encode_into;
 
-/// Vipps FAQ: "state ... must be at least 8 characters long".
-pub const MIN_STATE_LEN: usize = 8;
-
-/// Our cap on state and nonce. Vipps has answered HTTP 502 for state or nonce of
-/// 1000+ characters and for URLs over ~2000 characters. 256 fits a 192-byte random
-/// value or a UUID many times over, and with both at the cap (512) there are still
-/// ~1500 characters left for the endpoint, redirect URI and other parameters.
-pub const MAX_STATE_LEN: usize = 256;
-
-/// Vipps FAQ (HTTP 502): any URL in the redirect chain over ~2000 characters.
-pub const MAX_URL_LEN: usize = 2000;
-
-/// Everything but RFC 3986 unreserved characters is percent-encoded, so a space in
-/// `scope` becomes `%20`, never `+`.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+/// Vipps' limits on state, nonce and the URL (the one copy is the begin crate's).
+pub use vipps_login_begin::rules::{MAX_STATE_LEN, MAX_URL_LEN, MIN_STATE_LEN};
 
 /// Who the login is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,7 +193,8 @@ impl AuthorizationRequest {
             url.push(sep);
             url.push_str(name);
             url.push('=');
-            url.extend(utf8_percent_encode(value, QUERY_VALUE));
+            // RFC 3986: all but the unreserved characters, so a space is %20, never +.
+            encode_into(&mut url, value);
             sep = '&';
         }
         let len = url.chars().count();

@@ -10,7 +10,7 @@ use crate::uri::{is_loopback_host, UriRef};
 use std::fmt;
 
 /// Vipps' issuer path below the base URL.
-pub const VIPPS_ISSUER_PATH: &str = "/access-management-1.0/access/";
+pub use vipps_login_begin::rules::VIPPS_ISSUER_PATH;
 
 /// Where logins go.
 #[derive(Debug, Clone, PartialEq, Eq)]

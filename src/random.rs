@@ -2,33 +2,29 @@
 //! `crypto.getRandomValues` in browsers and Workers).
 
 use crate::error::{Error, ErrorCode, Result};
-use base64ct::{Base64UrlUnpadded, Encoding};
-use sha2::{Digest, Sha256};
 use std::fmt;
+use vipps_login_begin::random;
+use vipps_login_begin::rules::is_code_verifier;
 
 /// 32 bytes = 256 bits, 43 base64url characters: well over the 128 bits the OAuth
 /// security BCP asks of state and nonce, well under the length caps.
-const RANDOM_BYTES: usize = 32;
-
-fn random_base64url(bytes: usize) -> Result<String> {
-    let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|e| {
+fn random_base64url() -> Result<String> {
+    random::one().map_err(|_| {
         Error::new(
             ErrorCode::RandomUnavailable,
-            format!("the random number generator failed: {e}"),
+            "the random number generator failed (no crypto.getRandomValues?)",
         )
-    })?;
-    Ok(Base64UrlUnpadded::encode_string(&buf))
+    })
 }
 
 /// A fresh `state`: 256 bits, base64url.
 pub fn random_state() -> Result<String> {
-    random_base64url(RANDOM_BYTES)
+    random_base64url()
 }
 
 /// A fresh `nonce`: 256 bits, base64url.
 pub fn random_nonce() -> Result<String> {
-    random_base64url(RANDOM_BYTES)
+    random_base64url()
 }
 
 /// A PKCE code_verifier (RFC 7636 4.1). Secret until the token request: `Debug` and
@@ -39,32 +35,30 @@ pub struct PkceCodeVerifier(String);
 impl PkceCodeVerifier {
     /// 32 random bytes as 43 base64url characters (RFC 7636 4.1's recommendation).
     pub fn random() -> Result<Self> {
-        random_base64url(RANDOM_BYTES).map(PkceCodeVerifier)
+        random_base64url().map(PkceCodeVerifier)
     }
 
     /// Takes a verifier from elsewhere (e.g. the front-end), checking RFC 7636 4.1:
     /// 43 to 128 characters of `A-Z a-z 0-9 - . _ ~`.
     pub fn new(verifier: &str) -> Result<Self> {
-        let len_ok = (43..=128).contains(&verifier.len());
+        if is_code_verifier(verifier) {
+            return Ok(PkceCodeVerifier(verifier.to_string()));
+        }
         let chars_ok = verifier
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
-        if len_ok && chars_ok {
-            Ok(PkceCodeVerifier(verifier.to_string()))
-        } else {
-            Err(Error::new(
-                ErrorCode::CodeVerifierInvalid,
-                format!(
-                    "the code_verifier is {} characters{}",
-                    verifier.chars().count(),
-                    if chars_ok {
-                        ""
-                    } else {
-                        " and holds characters outside A-Z a-z 0-9 - . _ ~"
-                    }
-                ),
-            ))
-        }
+        Err(Error::new(
+            ErrorCode::CodeVerifierInvalid,
+            format!(
+                "the code_verifier is {} characters{}",
+                verifier.chars().count(),
+                if chars_ok {
+                    ""
+                } else {
+                    " and holds characters outside A-Z a-z 0-9 - . _ ~"
+                }
+            ),
+        ))
     }
 
     /// The secret itself, for the token request.
@@ -74,7 +68,7 @@ impl PkceCodeVerifier {
 
     /// The S256 code_challenge: BASE64URL(SHA256(ASCII(code_verifier))) (RFC 7636 4.2).
     pub fn s256_challenge(&self) -> String {
-        Base64UrlUnpadded::encode_string(&Sha256::digest(self.0.as_bytes()))
+        random::s256_challenge(&self.0)
     }
 }
 

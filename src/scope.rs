@@ -5,20 +5,8 @@
 
 use crate::error::{Error, ErrorCode, Result};
 
-/// Every scope Vipps documents.
-pub const VIPPS_SCOPES: &[&str] = &[
-    "openid",
-    "name",
-    "email",
-    "phoneNumber",
-    "address",
-    "birthDate",
-    "nin",
-    "gender",
-    "delegatedConsents",
-    "customFlow",
-    "paymentSourceReferences",
-];
+/// Every scope Vipps documents (the one copy is the begin crate's).
+pub use vipps_login_begin::rules::VIPPS_SCOPES;
 
 /// [`VIPPS_SCOPES`] as one string for messages (a constant: `join` would add its own
 /// copy of the join code to the wasm module; a test keeps the two equal).

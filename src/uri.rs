@@ -179,18 +179,7 @@ fn check_authority(authority: &str) -> Result<(), usize> {
     Ok(())
 }
 
-/// 127.0.0.1 (any 127/8 address), localhost and [::1]: the hosts where plain http is
-/// tolerated for local development.
-pub fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.eq_ignore_ascii_case("localhost") || host == "::1" {
-        return true;
-    }
-    let mut parts = host.split('.');
-    parts.next() == Some("127")
-        && parts.clone().count() == 3
-        && parts.all(|p| !p.is_empty() && p.len() <= 3 && p.parse::<u8>().is_ok())
-}
+pub use vipps_login_begin::rules::is_loopback_host;
 
 /// An absolute http(s) URL with a host and no fragment, https unless the host is
 /// loopback. For endpoints read from discovery documents.

@@ -16,6 +16,10 @@ test("package.json: exports map with types, the .wasm and package.json", () => {
   assert.deepEqual(pkg.exports, {
     ".": { types: "./vipps_login.d.ts", default: "./vipps_login.js" },
     "./vipps_login_bg.wasm": { types: "./vipps_login_bg.wasm.d.ts", default: "./vipps_login_bg.wasm" },
+    "./begin": { types: "./begin.d.ts", default: "./begin.js" },
+    "./begin_wasm_bg.wasm": { types: "./begin_wasm_bg.wasm.d.ts", default: "./begin_wasm_bg.wasm" },
+    "./pkce": { types: "./pkce.d.ts", default: "./pkce.js" },
+    "./pkce_wasm_bg.wasm": { types: "./pkce_wasm_bg.wasm.d.ts", default: "./pkce_wasm_bg.wasm" },
     "./package.json": "./package.json",
   });
   // `types` first: TypeScript takes the first condition that matches.
@@ -34,7 +38,7 @@ test("package.json: repository, homepage, bugs", () => {
 
 test("package.json: every .d.ts and every export target is in the packed tarball", () => {
   const dts = readdirSync(pkgDir).filter((f) => f.endsWith(".d.ts")).sort();
-  assert.deepEqual(dts, ["vipps_login.d.ts", "vipps_login_bg.wasm.d.ts"]);
+  assert.deepEqual(dts, ["begin.d.ts", "begin_wasm_bg.wasm.d.ts", "pkce.d.ts", "pkce_wasm_bg.wasm.d.ts", "vipps_login.d.ts", "vipps_login_bg.wasm.d.ts"]);
   for (const f of dts) assert.ok(pkg.files.includes(f), `${f} missing from files`);
   const { dir, remove } = scratchDir("vipps-login-pack");
   try {
@@ -42,7 +46,18 @@ test("package.json: every .d.ts and every export target is in the packed tarball
     assert.deepEqual(files, [
       "LICENSE",
       "README.md",
+      "begin.d.ts",
+      "begin.js",
+      "begin_wasm.js",
+      "begin_wasm_bg.wasm",
+      "begin_wasm_bg.wasm.d.ts",
+      "common.js",
       "package.json",
+      "pkce.d.ts",
+      "pkce.js",
+      "pkce_wasm.js",
+      "pkce_wasm_bg.wasm",
+      "pkce_wasm_bg.wasm.d.ts",
       "vipps_login.d.ts",
       "vipps_login.js",
       "vipps_login_bg.wasm",
@@ -62,7 +77,7 @@ test("package.json: the exports resolve in an installed copy, and only they", ()
     writeFileSync(
       join(dir, "resolve.mjs"),
       `const out = {};
-for (const s of ["vipps-login", "vipps-login/vipps_login_bg.wasm", "vipps-login/package.json", "vipps-login/vipps_login.js"]) {
+for (const s of ["vipps-login", "vipps-login/vipps_login_bg.wasm", "vipps-login/begin", "vipps-login/begin_wasm_bg.wasm", "vipps-login/pkce", "vipps-login/package.json", "vipps-login/vipps_login.js", "vipps-login/begin_wasm.js", "vipps-login/common.js"]) {
   try { out[s] = import.meta.resolve(s).replace(new URL("node_modules/", import.meta.url).href, ""); }
   catch (e) { out[s] = e.code; }
 }
@@ -72,8 +87,13 @@ console.log(JSON.stringify(out));`,
     assert.deepEqual(out, {
       "vipps-login": "vipps-login/vipps_login.js",
       "vipps-login/vipps_login_bg.wasm": "vipps-login/vipps_login_bg.wasm",
+      "vipps-login/begin": "vipps-login/begin.js",
+      "vipps-login/begin_wasm_bg.wasm": "vipps-login/begin_wasm_bg.wasm",
+      "vipps-login/pkce": "vipps-login/pkce.js",
       "vipps-login/package.json": "vipps-login/package.json",
       "vipps-login/vipps_login.js": "ERR_PACKAGE_PATH_NOT_EXPORTED",
+      "vipps-login/begin_wasm.js": "ERR_PACKAGE_PATH_NOT_EXPORTED",
+      "vipps-login/common.js": "ERR_PACKAGE_PATH_NOT_EXPORTED",
     });
   } finally {
     remove();
@@ -83,6 +103,10 @@ console.log(JSON.stringify(out));`,
 test("sideEffects: false is true of the glue: importing it changes no global", () => {
   assert.equal(pkg.sideEffects, false);
   assert.doesNotMatch(glue, /^import\b/m, "the glue imports nothing (no snippets)");
+  const beginGlue = readFileSync(join(pkgDir, "begin_wasm.js"), "utf8");
+  assert.doesNotMatch(beginGlue, /^import\b/m, "the begin glue imports nothing (no snippets)");
+  const pkceGlue = readFileSync(join(pkgDir, "pkce_wasm.js"), "utf8");
+  assert.doesNotMatch(pkceGlue, /^import\b/m, "the pkce glue imports nothing (no snippets)");
   const script = `
 // Read every global once first: some of Node's are lazy and define more when read.
 const snapshot = () => new Map(Reflect.ownKeys(globalThis).map((k) => [k, globalThis[k]]));
@@ -91,6 +115,8 @@ const before = snapshot();
 const protos = [TextEncoder.prototype, TextDecoder.prototype, Object.prototype, Array.prototype]
   .map((p) => Reflect.ownKeys(p).length);
 await import(${JSON.stringify(pathToFileURL(join(pkgDir, "vipps_login.js")).href)});
+await import(${JSON.stringify(pathToFileURL(join(pkgDir, "begin.js")).href)});
+await import(${JSON.stringify(pathToFileURL(join(pkgDir, "pkce.js")).href)});
 const after = Reflect.ownKeys(globalThis);
 const changed = after.filter((k) => !before.has(k) || !Object.is(before.get(k), globalThis[k])).map(String);
 const protosAfter = [TextEncoder.prototype, TextDecoder.prototype, Object.prototype, Array.prototype]
@@ -113,10 +139,10 @@ test("scripts/package-json.mjs: deterministic, and a second run changes nothing"
   try {
     for (const f of readdirSync(pkgDir)) copyFileSync(join(pkgDir, f), join(dir, f));
     postProcess(dir);
-    for (const f of ["package.json", "vipps_login.js"]) {
+    for (const f of ["package.json", "vipps_login.js", "begin_wasm.js", "pkce_wasm.js"]) {
       assert.equal(readFileSync(join(dir, f), "utf8"), readFileSync(join(pkgDir, f), "utf8"), f);
     }
-    assert.equal(readFileSync(join(dir, "package.json"), "utf8"), JSON.stringify(manifest(pkg, ["vipps_login.d.ts", "vipps_login_bg.wasm.d.ts"]), null, 2) + "\n");
+    assert.equal(readFileSync(join(dir, "package.json"), "utf8"), JSON.stringify(manifest(pkg, ["begin.d.ts", "begin_wasm_bg.wasm.d.ts", "pkce.d.ts", "pkce_wasm_bg.wasm.d.ts", "vipps_login.d.ts", "vipps_login_bg.wasm.d.ts"]), null, 2) + "\n");
   } finally {
     remove();
   }
