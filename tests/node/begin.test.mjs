@@ -152,3 +152,18 @@ test("randomState, randomNonce, createPkce: 256-bit base64url values, fresh each
   }
   assert.equal(seen.size, 300);
 });
+
+test("vipps-login/pkce: clear errors before init and from init() in Node; then the same values", async () => {
+  const pkce = await import(new URL("../../pkg/pkce.js", import.meta.url));
+  const notYet = "vipps-login/pkce: call init() (browsers) or initSync({ module }) (Node) before any other export";
+  for (const f of [pkce.randomState, pkce.randomNonce, pkce.createPkce]) assert.throws(f, { message: notYet });
+  const e = await pkce.default().then(() => assert.fail("init() should not load from a file: URL in Node"), (err) => err);
+  assert.match(e.message, /^vipps-login\/pkce: init\(\) cannot fetch pkce_wasm_bg\.wasm from a file: URL in Node\./);
+  pkce.initSync({ module: readFileSync(join(pkgDir, "pkce_wasm_bg.wasm")) });
+  const a = pkce.createPkce();
+  const b = pkce.createPkce();
+  assert.notEqual(a.codeVerifier, b.codeVerifier);
+  assert.equal(a.codeChallenge, createHash("sha256").update(a.codeVerifier).digest("base64url"));
+  assert.match(pkce.randomState(), /^[A-Za-z0-9_-]{43}$/);
+  assert.notEqual(pkce.randomNonce(), pkce.randomNonce());
+});
