@@ -106,7 +106,8 @@ function serve(mode) {
   });
 }
 
-/** Opens `url`; returns what #url shows once it is no longer "loading", and the .wasm responses. */
+/** Opens `url`; returns what #url (the main entry) and #begin (vipps-login/begin) show
+ * once neither is "loading", and the .wasm responses. */
 async function visit(url) {
   const context = await browser.newContext();
   try {
@@ -124,24 +125,33 @@ async function visit(url) {
       if (new URL(r.url()).hostname !== "127.0.0.1" && !r.url().startsWith("data:")) errors.push(`request to ${r.url()}`);
     });
     await page.goto(url, { timeout: 15_000 });
-    await page.waitForFunction(() => document.getElementById("url")?.textContent !== "loading", null, {
-      timeout: 15_000,
-    });
-    return { text: await page.textContent("#url"), wasm, errors };
+    await page.waitForFunction(
+      () => ["url", "begin"].every((id) => document.getElementById(id)?.textContent !== "loading"),
+      null,
+      { timeout: 15_000 },
+    );
+    return { text: await page.textContent("#url"), begin: await page.textContent("#begin"), wasm, errors };
   } finally {
     await context.close();
   }
 }
 
-function assertLoggedIn({ text, wasm, errors }) {
-  assert.ok(text.startsWith("https://apitest.vipps.no/access-management-1.0/access/oauth2/auth?"), text);
-  const url = new URL(text);
-  assert.equal(url.searchParams.get("client_id"), "vite-client");
-  assert.equal(url.searchParams.get("scope"), "openid name email");
-  assert.equal(url.searchParams.get("code_challenge_method"), "S256");
-  assert.equal(wasm.length, 1, JSON.stringify(wasm));
-  assert.equal(wasm[0].status, 200);
-  assert.equal(wasm[0].type, "application/wasm");
+function assertLoggedIn({ text, begin, wasm, errors }) {
+  for (const shown of [text, begin]) {
+    assert.ok(shown.startsWith("https://apitest.vipps.no/access-management-1.0/access/oauth2/auth?"), shown);
+    const url = new URL(shown);
+    assert.equal(url.searchParams.get("client_id"), "vite-client");
+    assert.equal(url.searchParams.get("scope"), "openid name email");
+    assert.equal(url.searchParams.get("code_challenge_method"), "S256");
+  }
+  // Fresh state each: two logins, not one URL shown twice.
+  assert.notEqual(new URL(text).searchParams.get("state"), new URL(begin).searchParams.get("state"));
+  assert.equal(wasm.length, 2, JSON.stringify(wasm));
+  for (const w of wasm) {
+    assert.equal(w.status, 200);
+    assert.equal(w.type, "application/wasm");
+  }
+  assert.match(wasm[1].path, /begin_wasm_bg/);
   assert.deepEqual(errors, []);
 }
 
@@ -149,12 +159,13 @@ test("vite build: the page served by vite preview starts a login in Chromium", {
   const out = vite("build", "--logLevel", "warn");
   assert.doesNotMatch(out, /warn|error/i, out);
   const assets = readdirSync(join(project, "dist/assets"));
-  assert.equal(assets.filter((f) => f.endsWith(".wasm")).length, 1, `the .wasm is an asset: ${assets}`);
+  assert.equal(assets.filter((f) => f.endsWith(".wasm")).length, 2, `each entry's .wasm is an asset: ${assets}`);
   const server = await serve("preview");
   try {
     const seen = await visit(server.url);
     assertLoggedIn(seen);
     assert.match(seen.wasm[0].path, /^\/assets\/vipps_login_bg-[\w-]+\.wasm$/);
+    assert.match(seen.wasm[1].path, /^\/assets\/begin_wasm_bg-[\w-]+\.wasm$/);
   } finally {
     await server.stop();
   }
@@ -166,6 +177,7 @@ test("vite dev server: the installed package loads its .wasm", { timeout: 120_00
     const seen = await visit(server.url);
     assertLoggedIn(seen);
     assert.equal(seen.wasm[0].path, "/node_modules/vipps-login/vipps_login_bg.wasm");
+    assert.equal(seen.wasm[1].path, "/node_modules/vipps-login/begin_wasm_bg.wasm");
   } finally {
     await server.stop();
   }
