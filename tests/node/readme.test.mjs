@@ -150,7 +150,8 @@ test("npm/README.md: examples run elsewhere are there", () => {
     if (text.includes("readmeBlocks(")) continue; // reads the block from the README itself
     const lines = text.split("\n").map((l) => l.trim());
     for (const line of b.code.split("\n")) {
-      const statement = line.replace(/\s*\/\/.*$/, "").trim();
+      // A trailing comment starts with whitespace and "// " (not the "//" of a URL).
+      const statement = line.replace(/\s+\/\/\s.*$/, "").trim();
       if (statement === "") continue;
       assert.ok(lines.includes(statement), `npm/README.md:${b.line}: ${m[1]} has no line \`${statement}\``);
     }

@@ -106,8 +106,8 @@ function serve(mode) {
   });
 }
 
-/** Opens `url`; returns what #url (the main entry) and #begin (vipps-login/begin) show
- * once neither is "loading", and the .wasm responses. */
+/** Opens `url`; returns what #url (the main entry), #begin (vipps-login/begin) and #pkce
+ * (vipps-login/pkce) show once none is "loading", and the .wasm responses. */
 async function visit(url) {
   const context = await browser.newContext();
   try {
@@ -126,32 +126,45 @@ async function visit(url) {
     });
     await page.goto(url, { timeout: 15_000 });
     await page.waitForFunction(
-      () => ["url", "begin"].every((id) => document.getElementById(id)?.textContent !== "loading"),
+      () => ["url", "begin", "pkce"].every((id) => document.getElementById(id)?.textContent !== "loading"),
       null,
       { timeout: 15_000 },
     );
-    return { text: await page.textContent("#url"), begin: await page.textContent("#begin"), wasm, errors };
+    return {
+      text: await page.textContent("#url"),
+      begin: await page.textContent("#begin"),
+      pkce: await page.textContent("#pkce"),
+      wasm,
+      errors,
+    };
   } finally {
     await context.close();
   }
 }
 
-function assertLoggedIn({ text, begin, wasm, errors }) {
-  for (const shown of [text, begin]) {
-    assert.ok(shown.startsWith("https://apitest.vipps.no/access-management-1.0/access/oauth2/auth?"), shown);
-    const url = new URL(shown);
-    assert.equal(url.searchParams.get("client_id"), "vite-client");
-    assert.equal(url.searchParams.get("scope"), "openid name email");
+function assertLoggedIn({ text, begin, pkce, wasm, errors }) {
+  const shown = [
+    [text, "vite-client", "openid name email"],
+    [begin, "your-client-id", "openid name"],
+    [pkce, null, null],
+  ];
+  for (const [s, clientId, scope] of shown) {
+    assert.ok(s.startsWith("https://apitest.vipps.no/access-management-1.0/access/oauth2/auth?"), s);
+    const url = new URL(s);
+    assert.equal(url.searchParams.get("client_id"), clientId);
+    assert.equal(url.searchParams.get("scope"), scope);
     assert.equal(url.searchParams.get("code_challenge_method"), "S256");
+    assert.match(url.searchParams.get("code_challenge"), /^[A-Za-z0-9_-]{43}$/);
   }
-  // Fresh state each: two logins, not one URL shown twice.
-  assert.notEqual(new URL(text).searchParams.get("state"), new URL(begin).searchParams.get("state"));
-  assert.equal(wasm.length, 2, JSON.stringify(wasm));
+  // Fresh state each: three logins, not one state shown thrice.
+  assert.equal(new Set(shown.map(([s]) => new URL(s).searchParams.get("state"))).size, 3);
+  assert.equal(wasm.length, 3, JSON.stringify(wasm));
   for (const w of wasm) {
     assert.equal(w.status, 200);
     assert.equal(w.type, "application/wasm");
   }
   assert.match(wasm[1].path, /begin_wasm_bg/);
+  assert.match(wasm[2].path, /pkce_wasm_bg/);
   assert.deepEqual(errors, []);
 }
 
@@ -159,13 +172,14 @@ test("vite build: the page served by vite preview starts a login in Chromium", {
   const out = vite("build", "--logLevel", "warn");
   assert.doesNotMatch(out, /warn|error/i, out);
   const assets = readdirSync(join(project, "dist/assets"));
-  assert.equal(assets.filter((f) => f.endsWith(".wasm")).length, 2, `each entry's .wasm is an asset: ${assets}`);
+  assert.equal(assets.filter((f) => f.endsWith(".wasm")).length, 3, `each entry's .wasm is an asset: ${assets}`);
   const server = await serve("preview");
   try {
     const seen = await visit(server.url);
     assertLoggedIn(seen);
     assert.match(seen.wasm[0].path, /^\/assets\/vipps_login_bg-[\w-]+\.wasm$/);
     assert.match(seen.wasm[1].path, /^\/assets\/begin_wasm_bg-[\w-]+\.wasm$/);
+    assert.match(seen.wasm[2].path, /^\/assets\/pkce_wasm_bg-[\w-]+\.wasm$/);
   } finally {
     await server.stop();
   }
@@ -178,6 +192,7 @@ test("vite dev server: the installed package loads its .wasm", { timeout: 120_00
     assertLoggedIn(seen);
     assert.equal(seen.wasm[0].path, "/node_modules/vipps-login/vipps_login_bg.wasm");
     assert.equal(seen.wasm[1].path, "/node_modules/vipps-login/begin_wasm_bg.wasm");
+    assert.equal(seen.wasm[2].path, "/node_modules/vipps-login/pkce_wasm_bg.wasm");
   } finally {
     await server.stop();
   }

@@ -1,24 +1,23 @@
 // A front-end as a Vite user writes it: the package by name, init() with no argument
 // (Vite finds each .wasm through its glue's `new URL(..., import.meta.url)`). The main
-// entry first, then the small login-button entry, vipps-login/begin.
+// entry first, then the small entries, vipps-login/begin (button.js) and
+// vipps-login/pkce (pkce.js).
 import init, { createLogin } from "vipps-login";
-import initBegin, { createLogin as createLoginBegin } from "vipps-login/begin";
+import { loginButton } from "./button.js";
+import { ownUrl } from "./pkce.js";
 
-const options = {
-  clientId: "vite-client",
-  redirectUri: "https://shop.example/vipps/callback",
-  scope: ["name", "email"],
-};
-
-async function show(id, load, create) {
+async function show(id, login) {
   const out = document.getElementById(id);
   try {
-    await load();
-    out.textContent = create(options).url;
+    out.textContent = (await login()).url;
   } catch (e) {
     out.textContent = `error: ${e.message}`;
   }
 }
 
-await show("url", init, createLogin);
-await show("begin", initBegin, createLoginBegin);
+await show("url", async () => {
+  await init();
+  return createLogin({ clientId: "vite-client", redirectUri: "https://shop.example/vipps/callback", scope: ["name", "email"] });
+});
+await show("begin", loginButton);
+await show("pkce", ownUrl);
