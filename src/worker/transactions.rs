@@ -31,9 +31,7 @@ use crate::transaction::{
     self, Claim, CompletedLogin, LoginTransaction, Outcome, Presented, Stored, Write,
 };
 use serde::{Deserialize, Serialize};
-use worker::{
-    durable_object, Env, Headers, Method, ObjectNamespace, Request, RequestInit, Response, State,
-};
+use worker::{durable_object, Env, Headers, Method, ObjectNamespace, Request, Response, State};
 
 /// The Durable Object binding's name in wrangler.toml.
 pub const BINDING: &str = "LOGIN_TRANSACTIONS";
@@ -207,13 +205,9 @@ impl<'k> TransactionStore<'k> {
         let stub = self.namespace.id_from_name(state)?.get_stub()?;
         let headers = Headers::new();
         headers.set("content-type", "application/json")?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(body.into()));
         let url = format!("{BASE_URL}{op}");
-        stub.fetch_with_request(Request::new_with_init(&url, &init)?)
-            .await
+        let request = super::upstream::new_request(&url, "POST", &headers, Some(&body), false)?;
+        stub.fetch_with_request(request).await
     }
 
     fn unexpected(op: &str, status: u16) -> worker::Error {

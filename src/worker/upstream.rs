@@ -18,10 +18,7 @@ use crate::machine::{drive, Machine, Outbound, ProviderCache, Purpose, Signature
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
-use worker::{
-    AbortSignal, Cache, Env, Fetch, Fetcher, Headers, Method, Request, RequestInit,
-    RequestRedirect, Response,
-};
+use worker::{AbortSignal, Cache, Env, Fetch, Fetcher, Headers, Request, Response};
 
 /// The URL a hand-off to the `LOGIN_HOOK` service binding is sent to (the binding
 /// ignores the host).
@@ -96,6 +93,33 @@ pub async fn send(
     }
 }
 
+/// A `Request` made with web_sys' `RequestInit` directly: the `worker` crate's
+/// `Request::new_with_init` converts its own `RequestInit` (Cloudflare properties and
+/// all), 11.7 KB of this Worker's wasm (BENCHMARKS.md, "Cuts"). `manual_redirect`: a
+/// redirect answer is returned, not followed.
+pub(crate) fn new_request(
+    url: &str,
+    method: &str,
+    headers: &Headers,
+    body: Option<&str>,
+    manual_redirect: bool,
+) -> worker::Result<Request> {
+    let init = worker::web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_headers(headers.0.as_ref());
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    if manual_redirect {
+        init.set_redirect(worker::web_sys::RequestRedirect::Manual);
+    }
+    worker::web_sys::Request::new_with_str_and_init(url, &init)
+        .map(Request::from)
+        .map_err(|e| {
+            worker::Error::JsError(e.as_string().unwrap_or_else(|| "invalid request".into()))
+        })
+}
+
 async fn try_send(
     request: &HttpRequest,
     signal: &AbortSignal,
@@ -106,19 +130,14 @@ async fn try_send(
     for (name, value) in &request.headers {
         headers.set(name, value)?;
     }
-    let mut init = RequestInit::new();
-    init.with_method(if request.method == "POST" {
-        Method::Post
+    let method = if request.method == "POST" {
+        "POST"
     } else {
-        Method::Get
-    })
-    .with_headers(headers)
+        "GET"
+    };
+    let body = Some(request.body.as_str()).filter(|b| !b.is_empty());
     // Workers refuse `redirect: "error"`; a redirect is simply not followed.
-    .with_redirect(RequestRedirect::Manual);
-    if !request.body.is_empty() {
-        init.with_body(Some(JsValue::from_str(&request.body)));
-    }
-    let outbound = Request::new_with_init(&request.url, &init)?;
+    let outbound = new_request(&request.url, method, &headers, body, true)?;
     let mut response = match transport {
         Transport::Fetch => Fetch::Request(outbound).send_with_signal(signal).await?,
         Transport::Binding(fetcher) => fetcher.fetch_request(outbound).await?,
