@@ -37,9 +37,11 @@ REMAP_FLAGS = $$(cargo fetch --quiet && for d in "$(CARGO_HOME_DIR)"/registry/sr
 ## --release, feature "browser"), vipps-login/begin and vipps-login/pkce (the no_std
 ## begin/ crate with features "login" and "wasm", under begin/js/begin.js and pkce.js). Then scripts/package-json.mjs:
 ## package.json with exports/types/files/sideEffects, and each glue's clear errors before
-## init and for init() in Node (it fails if the glue changed).
+## init and for init() in Node (it fails if the glue changed), then minified. wasm-pack's
+## own output stays in build/*-pkg/ (tests/node/package-json.test.mjs reads it).
 pkg: setup
-	RUSTFLAGS="$(REMAP_FLAGS)" wasm-pack --quiet build --target web --release --out-dir pkg --out-name vipps_login -- --features browser
+	RUSTFLAGS="$(REMAP_FLAGS)" wasm-pack --quiet build --target web --release --out-dir $(CURDIR)/build/main-pkg --out-name vipps_login -- --features browser
+	rm -rf pkg && cp -R build/main-pkg pkg
 	RUSTFLAGS="$(REMAP_FLAGS)" wasm-pack --quiet build begin --target web --release --out-dir $(CURDIR)/build/begin-pkg --out-name begin_wasm -- --features login
 	RUSTFLAGS="$(REMAP_FLAGS)" wasm-pack --quiet build begin --target web --release --out-dir $(CURDIR)/build/pkce-pkg --out-name pkce_wasm -- --features wasm
 	cp build/begin-pkg/begin_wasm.js build/begin-pkg/begin_wasm_bg.wasm build/begin-pkg/begin_wasm_bg.wasm.d.ts \

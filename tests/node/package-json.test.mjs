@@ -6,11 +6,15 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { GLUE_PATCHES, REPOSITORY, patchGlue, manifest, postProcess } from "../../scripts/package-json.mjs";
+import { FINISHED, GLUE_PATCHES, MODULES, REPOSITORY, finishGlue, patchGlue, manifest, postProcess } from "../../scripts/package-json.mjs";
 import { installPacked, pack, pkgDir, scratchDir } from "./packed.mjs";
 
 const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
 const glue = readFileSync(join(pkgDir, "vipps_login.js"), "utf8");
+// wasm-pack's own glue, as `make pkg` keeps it.
+const wasmPackDir = { "vipps-login": "main-pkg", "vipps-login/begin": "begin-pkg", "vipps-login/pkce": "pkce-pkg" };
+const wasmPackGlue = (m) => readFileSync(new URL(`../../build/${wasmPackDir[m.specifier]}/${m.glue}`, import.meta.url), "utf8");
+const original = wasmPackGlue(MODULES[0]);
 
 test("package.json: exports map with types, the .wasm and package.json", () => {
   assert.deepEqual(pkg.exports, {
@@ -127,13 +131,15 @@ console.log(JSON.stringify({ changed, removed: before.size - after.length, proto
 });
 
 test("scripts/package-json.mjs: deterministic, and a second run changes nothing", () => {
-  // Undo the patches on the built glue: that is wasm-pack's output again.
-  let original = glue;
-  for (const p of [...GLUE_PATCHES].reverse()) original = original.split(p.to).join(p.from);
-  assert.notEqual(original, glue);
-  assert.equal(patchGlue(original), glue);
+  // Each published glue is wasm-pack's, patched and minified, and nothing else.
+  for (const m of MODULES) {
+    const published = readFileSync(join(pkgDir, m.glue), "utf8");
+    assert.ok(published.startsWith(FINISHED), m.glue);
+    assert.equal(finishGlue(wasmPackGlue(m), m.glue, m), published, m.glue);
+    assert.ok(published.length < wasmPackGlue(m).length * 0.8, `${m.glue} is minified`);
+  }
   assert.equal(patchGlue(original), patchGlue(original));
-  assert.equal(patchGlue(glue), null, "already patched: nothing to do");
+  assert.equal(patchGlue(patchGlue(original)), null, "already patched: nothing to do");
 
   const { dir, remove } = scratchDir("vipps-login-postprocess");
   try {
@@ -149,8 +155,6 @@ test("scripts/package-json.mjs: deterministic, and a second run changes nothing"
 });
 
 test("scripts/package-json.mjs: fails loudly when the glue's shape changed", () => {
-  let original = glue;
-  for (const p of [...GLUE_PATCHES].reverse()) original = original.split(p.to).join(p.from);
   const variants = {
     "no wasm binding": original.replace("let wasmModule, wasmInstance, wasm;", "let wasmModule, wasmInstance; var wasm;"),
     "init test changed": original.replace("if (wasm !== undefined) return wasm;", "if (wasm) return wasm;"),
