@@ -196,9 +196,11 @@ debug_redacted!(CompletedLogin { return_to; session, user, display_name });
 
 /// What the Durable Object stores under a state. `code_sha256` is the hash of the code
 /// the first callback carried (never the code); `holder_sha256` the binding hash of the
-/// browser that may see the result.
+/// browser that may see the result. Externally tagged (`{"pending": {...}}`): an
+/// internally tagged enum makes serde buffer the value to find the tag (KBs of the
+/// Worker's wasm, and work on every read).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Stored {
     Pending(LoginTransaction),
     /// A callback is exchanging the code now.
