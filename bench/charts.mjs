@@ -11,12 +11,11 @@ const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replac
 
 /**
  * rows: [{ label, value, ours?: boolean, text?: string (after the value) }];
- * format(value) → string; goal: { value, label } drawn as a dashed line.
+ * format(value) → string; goal: { value, label } drawn as a dashed line; left/right: the
+ * room for the labels and for the text after the bars (the chart widens with them).
  */
-export function barChart({ title, subtitle = "", rows, format, goal }) {
-  const width = 860;
-  const left = 250;
-  const right = 260;
+export function barChart({ title, subtitle = "", rows, format, goal, left = 250, right = 260 }) {
+  const width = 350 + left + right;
   const top = subtitle ? 62 : 44;
   const rowH = 30;
   const barH = 18;
@@ -54,12 +53,12 @@ export function barChart({ title, subtitle = "", rows, format, goal }) {
 
 /**
  * Every comparison's ratio ours / theirs on a log scale around 1, with its goal.
- * rows: [{ label, ratio, goal?: number, better: "lower" | "higher" }].
+ * rows: [{ label, ratio, goal?: number, better: "lower" | "higher" }]; left: the room for
+ * the labels (the chart widens with it).
  */
-export function ratioChart({ title, subtitle, rows }) {
-  const width = 860;
-  const left = 330;
+export function ratioChart({ title, subtitle, rows, left = 330 }) {
   const right = 40;
+  const width = 490 + left + right;
   const top = 70;
   const rowH = 30;
   const plot = width - left - right;

@@ -1,10 +1,14 @@
 // Comparison 1 of `make bench`: sizes, gzip -9 (zlib level 9, as `gzip -9`).
-//   published:   what the package ships as its main ESM file (ours: the JS glue + .wasm)
+//   published:   what the package ships as its ESM entry (ours, for each of its three
+//                entries: every file the entry loads, gzip of each summed: the wrapper,
+//                common.js, the wasm-bindgen glue and the .wasm; the main entry is its
+//                glue + .wasm). Also our whole package: every .js and .wasm in pkg/.
 //   minified:    esbuild --bundle --minify --format=esm of that entry (all its exports,
-//                its dependencies included)
+//                its dependencies included; ours + the .wasm)
 //   begin login: esbuild --bundle --minify --format=esm of a tiny entry doing what a
-//                login button needs (bench/entries/), tree-shaken; ours imports
-//                "vipps-login" resolved to pkg/ (through its package.json) + the .wasm
+//                login button needs (bench/entries/), tree-shaken; ours import
+//                "vipps-login", "vipps-login/begin" or "vipps-login/pkce" resolved to pkg/
+//                (through its package.json's exports) + the .wasm that entry loads
 //   Worker:      build/ (shim.mjs, index.js, index_bg.wasm: gzip of each, summed)
 //                against the JS Worker (bench/js-worker/) bundled with esbuild.
 import { build } from "esbuild";
@@ -14,8 +18,33 @@ import { join, relative } from "node:path";
 import { bundleJsWorker } from "./worker.mjs";
 import { gzipBytes, root, version } from "./lib.mjs";
 
+// Ours: `files` are what the entry loads (the .wasm last); `glue` is the wasm-bindgen JS
+// the begin-login bundle must hold, or the entry did not resolve to pkg/.
 export const LIBRARIES = [
-  { id: "vipps-login", label: "vipps-login (ours)", entry: "pkg/vipps_login.js", wasm: "pkg/vipps_login_bg.wasm" },
+  {
+    id: "vipps-login",
+    label: "vipps-login (main entry)",
+    entry: "pkg/vipps_login.js",
+    files: ["pkg/vipps_login.js", "pkg/vipps_login_bg.wasm"],
+    glue: "pkg/vipps_login.js",
+    wasm: "pkg/vipps_login_bg.wasm",
+  },
+  {
+    id: "vipps-login-begin",
+    label: "vipps-login/begin",
+    entry: "pkg/begin.js",
+    files: ["pkg/begin.js", "pkg/common.js", "pkg/begin_wasm.js", "pkg/begin_wasm_bg.wasm"],
+    glue: "pkg/begin_wasm.js",
+    wasm: "pkg/begin_wasm_bg.wasm",
+  },
+  {
+    id: "vipps-login-pkce",
+    label: "vipps-login/pkce",
+    entry: "pkg/pkce.js",
+    files: ["pkg/pkce.js", "pkg/common.js", "pkg/pkce_wasm.js", "pkg/pkce_wasm_bg.wasm"],
+    glue: "pkg/pkce_wasm.js",
+    wasm: "pkg/pkce_wasm_bg.wasm",
+  },
   { id: "oauth4webapi", label: "oauth4webapi", entry: "node_modules/oauth4webapi/build/index.js" },
   { id: "oidc-client-ts", label: "oidc-client-ts", entry: "node_modules/oidc-client-ts/dist/esm/oidc-client-ts.js" },
   { id: "keycloak-js", label: "keycloak-js", entry: "node_modules/keycloak-js/lib/keycloak.js" },
@@ -58,21 +87,28 @@ export async function runSizes(log = console.log) {
   }
 }
 
+/** gzip of each file, summed: { files, raw, gzip } (raw: the files' bytes, summed). */
+async function files(paths) {
+  const each = await Promise.all(paths.map(file));
+  return { files: each, raw: each.reduce((n, f) => n + f.raw, 0), gzip: each.reduce((n, f) => n + f.gzip, 0) };
+}
+
 async function measureAll(nodePaths, log) {
+  const ourVersion = JSON.parse(await readFile(join(root, "pkg/package.json"), "utf8")).version;
   const libraries = [];
   for (const lib of LIBRARIES) {
     const wasm = lib.wasm ? await file(lib.wasm) : null;
     const plusWasm = (n) => n + (wasm?.gzip ?? 0);
-    const published = await file(lib.entry);
+    // Ours: the entry's JS files (all but the .wasm), gzip of each summed; theirs: the one file.
+    const published = lib.files ? await files(lib.files.filter((p) => p !== lib.wasm)) : await file(lib.entry);
     const minified = await bundle(join(root, lib.entry));
     const begin = await bundle(join(root, `bench/entries/${lib.id}.mjs`), { nodePaths });
-    if (lib.wasm && !begin.inputs.some((p) => p === "pkg/vipps_login.js")) {
-      throw new Error(`the begin-login entry did not resolve vipps-login to pkg/: ${begin.inputs}`);
+    if (lib.glue && !begin.inputs.includes(lib.glue)) {
+      throw new Error(`the begin-login entry of ${lib.label} did not resolve to ${lib.glue}: ${begin.inputs}`);
     }
-    const version_ = lib.wasm ? JSON.parse(await readFile(join(root, "pkg/package.json"), "utf8")).version : version(lib.pkg ?? lib.id);
     libraries.push({
       ...lib,
-      version: version_,
+      version: lib.wasm ? ourVersion : version(lib.pkg ?? lib.id),
       wasm,
       published: { js: published, total: plusWasm(published.gzip) },
       minified: { js: minified.gzip, total: plusWasm(minified.gzip) },
@@ -80,6 +116,12 @@ async function measureAll(nodePaths, log) {
     });
     log(`sizes: ${lib.label}: published ${plusWasm(published.gzip)} B, minified ${plusWasm(minified.gzip)} B, begin login ${plusWasm(begin.gzip)} B (gzip -9)`);
   }
+
+  // The whole package: every .js and .wasm in pkg/ (the three entries, common.js once).
+  const names = (await readdir(join(root, "pkg"))).filter((name) => /\.(js|wasm)$/.test(name)).sort();
+  const whole = await files(names.map((name) => `pkg/${name}`));
+  const pkg = { version: ourVersion, files: whole.files, raw: whole.raw, total: whole.gzip };
+  log(`sizes: vipps-login, whole package: ${pkg.total} B in ${pkg.files.length} files (gzip -9 of each, summed)`);
 
   // Our Worker: every module in build/ that workerd loads (not build/site/, the assets).
   const workerFiles = [];
@@ -100,5 +142,5 @@ async function measureAll(nodePaths, log) {
     },
   };
   log(`sizes: Worker: ours ${worker.ours.total} B, JS Worker ${worker.js.minified.gzip} B minified (${worker.js.plain.gzip} B not minified)`);
-  return { libraries, worker };
+  return { libraries, package: pkg, worker };
 }

@@ -11,6 +11,7 @@
 // seconds for `waitSeconds` after the last login: Durable Objects going idle and
 // evicted, and the alarms both Workers set (a completed login's record is deleted by an
 // alarm 120 s after it completed).
+import { inspectStorage as readStorage } from "../tests/worker/do-storage.mjs";
 import { Miniflare } from "miniflare";
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
@@ -120,43 +121,10 @@ async function stop(instance) {
   for (let i = 0; i < 100 && workerdPids().length; i++) await sleep(50);
 }
 
-// Reads workerd's local Durable Object storage (one SQLite file per object, alarms in
-// metadata.sqlite) with Python's sqlite3, read-only: how many objects still hold data, and
-// when their alarms are due. Node 20 has no SQLite of its own.
-const INSPECT = String.raw`
-import glob, json, os, sqlite3, sys, time
-root = sys.argv[1]
-objects = with_data = data_bytes = 0
-for f in glob.glob(os.path.join(root, "**", "*.sqlite"), recursive=True):
-    if os.path.basename(f) == "metadata.sqlite":
-        continue
-    objects += 1
-    db = sqlite3.connect("file:" + f + "?mode=ro", uri=True)
-    try:
-        n, b = db.execute("select count(*), coalesce(sum(length(value)), 0) from _cf_KV").fetchone()
-    except sqlite3.Error:
-        n, b = 0, 0
-    db.close()
-    if n:
-        with_data += 1
-        data_bytes += b
-now_ns = time.time() * 1e9
-due = []
-for f in glob.glob(os.path.join(root, "**", "metadata.sqlite"), recursive=True):
-    db = sqlite3.connect("file:" + f + "?mode=ro", uri=True)
-    try:
-        due += [(row[-1] - now_ns) / 1e9 for row in db.execute("select * from _cf_ALARM")]
-    except sqlite3.Error:
-        pass
-    db.close()
-due.sort()
-print(json.dumps({"objects": objects, "withData": with_data, "dataBytes": data_bytes, "alarms": len(due),
-                  "dueMinS": due[0] if due else None, "dueMaxS": due[-1] if due else None}))
-`;
-
+/** workerd's storage as tests/worker/do-storage.mjs reads it, or the error. */
 function inspectStorage(dir) {
   try {
-    return JSON.parse(execFileSync("python3", ["-c", INSPECT, dir], { encoding: "utf8", timeout: 60_000 }));
+    return readStorage(dir);
   } catch (e) {
     return { error: String(e?.message ?? e).slice(0, 200) };
   }
