@@ -22,11 +22,11 @@ const FILES = {
   "/bench.html": { text: "<!doctype html><meta charset=utf-8><title>vipps-login bench</title><p>bench</p>" },
   "/oauth4webapi.js": { path: "node_modules/oauth4webapi/build/index.js" },
 };
-// pkg/ as published: the three entries import each other relatively (./common.js, their glue).
+// pkg/ as published: each entry is one JS file, which fetches its .wasm.
 for (const name of [
   "vipps_login.js", "vipps_login_bg.wasm",
-  "begin.js", "common.js", "begin_wasm.js", "begin_wasm_bg.wasm",
-  "pkce.js", "pkce_wasm.js", "pkce_wasm_bg.wasm",
+  "begin.js", "begin_wasm_bg.wasm",
+  "pkce.js", "pkce_wasm_bg.wasm",
 ]) {
   FILES[`/pkg/${name}`] = { path: `pkg/${name}` };
 }

@@ -114,9 +114,9 @@ path) and **\`vipps-login/pkce\`** (randomState, randomNonce, createPkce only). 
 .wasm it loads (${wasmList}) plus its JS.
 
 - **published**: the package's ESM entry as installed. Ours: every file the entry loads,
-  gzip of each summed (vipps-login/begin: \`begin.js\` + \`common.js\` + \`begin_wasm.js\` + the
-  .wasm; vipps-login/pkce likewise; the main entry: \`vipps_login.js\` + the .wasm). The
-  **whole package** is every .js and .wasm in \`pkg/\` (${whole.files.length} files, \`common.js\` once). Theirs: the
+  gzip of each summed (vipps-login/begin: \`begin.js\`, one bundled file, + the .wasm;
+  vipps-login/pkce likewise; the main entry: \`vipps_login.js\` + the .wasm). The
+  **whole package** is every .js and .wasm in \`pkg/\` (${whole.files.length} files). Theirs: the
   main ESM file; oidc-client-ts's imports \`jwt-decode\`, which this column leaves out.
 - **minified**: \`esbuild --bundle --minify --format=esm\` of that entry: every export, and
   its dependencies.
@@ -288,8 +288,7 @@ size is what a Worker that does *this* login costs in JS, not a port of all of o
 
 Chromium ${b.chromium} through playwright-core (\`launchChromium\` from
 \`tests/browser/chromium.mjs\`), pages from a static server on 127.0.0.1 serving \`pkg/\` as
-published (each entry imports its glue and \`common.js\` relatively, and fetches its .wasm
-next to it). The comparison is **vipps-login/begin** (the login-button path) against
+published (each entry is one JS file, which fetches its .wasm next to it). The comparison is **vipps-login/begin** (the login-button path) against
 oauth4webapi; the main entry's createLogin (with its full diagnostics) ran in the same page
 and the same repeats, as an extra figure. Load average before / after:
 ${results.load.browserBefore[0].toFixed(2)} / ${results.load.browserAfter[0].toFixed(2)}.
@@ -323,7 +322,7 @@ much faster, waiting on each digest in turn would be what bounds the one-at-a-ti
 Each sample is a fresh browser context (empty HTTP cache, no compiled-code cache), ${b.cfg.coldRepeats} per
 side, vipps-login/begin and oauth4webapi alternating, then the main entry, after one discarded load per
 side. Measured in the page with \`performance.now()\`: ours from just before
-\`import("/pkg/begin.js")\` (which imports \`begin_wasm.js\` and \`common.js\`) or
+\`import("/pkg/begin.js")\` or
 \`import("/pkg/vipps_login.js")\` to \`await init()\` done (the .wasm fetched, compiled and
 instantiated); oauth4webapi from just before \`import("/oauth4webapi.js")\` to the import done.
 "To the first URL" goes on to one begin-login (for ours that can include compiling the

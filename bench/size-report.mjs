@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 /** The npm package's entries: what a browser downloads for each (its .wasm, glue and
  * wrapper), gzip -9, with a budget (a test) and the goal. KB are KiB, as `ls -h` and
  * `du -h` count. Main: issue 2's 40 KB budget. begin/pkce: issue 10's 8 KB goal for the
- * begin-login path; pkce's budget is that goal, begin's its size today plus ~5%. The
+ * begin-login path; pkce's budget is that goal, begin's its size today plus ~8%. The
  * glue is published minified (scripts/package-json.mjs). */
 export const ENTRIES = [
   {
@@ -21,13 +21,13 @@ export const ENTRIES = [
   },
   {
     name: "vipps-login/begin",
-    files: ["pkg/begin_wasm_bg.wasm", "pkg/begin_wasm.js", "pkg/begin.js", "pkg/common.js"],
-    budget: 17 * 1024,
+    files: ["pkg/begin_wasm_bg.wasm", "pkg/begin.js"],
+    budget: 16 * 1024,
     goal: 8 * 1024,
   },
   {
     name: "vipps-login/pkce",
-    files: ["pkg/pkce_wasm_bg.wasm", "pkg/pkce_wasm.js", "pkg/pkce.js", "pkg/common.js"],
+    files: ["pkg/pkce_wasm_bg.wasm", "pkg/pkce.js"],
     budget: 8 * 1024,
     goal: 8 * 1024,
   },

@@ -1,8 +1,8 @@
 // Comparison 1 of `make bench`: sizes, gzip -9 (zlib level 9, as `gzip -9`).
 //   published:   what the package ships as its ESM entry (ours, for each of its three
-//                entries: every file the entry loads, gzip of each summed: the wrapper,
-//                common.js, the wasm-bindgen glue and the .wasm; the main entry is its
-//                glue + .wasm). Also our whole package: every .js and .wasm in pkg/.
+//                entries: every file the entry loads, gzip of each summed: its one JS
+//                file (begin/pkce: wrapper and glue bundled) and the .wasm). Also our
+//                whole package: every .js and .wasm in pkg/.
 //   minified:    esbuild --bundle --minify --format=esm of that entry (all its exports,
 //                its dependencies included; ours + the .wasm)
 //   begin login: esbuild --bundle --minify --format=esm of a tiny entry doing what a
@@ -33,16 +33,16 @@ export const LIBRARIES = [
     id: "vipps-login-begin",
     label: "vipps-login/begin",
     entry: "pkg/begin.js",
-    files: ["pkg/begin.js", "pkg/common.js", "pkg/begin_wasm.js", "pkg/begin_wasm_bg.wasm"],
-    glue: "pkg/begin_wasm.js",
+    files: ["pkg/begin.js", "pkg/begin_wasm_bg.wasm"],
+    glue: "pkg/begin.js",
     wasm: "pkg/begin_wasm_bg.wasm",
   },
   {
     id: "vipps-login-pkce",
     label: "vipps-login/pkce",
     entry: "pkg/pkce.js",
-    files: ["pkg/pkce.js", "pkg/common.js", "pkg/pkce_wasm.js", "pkg/pkce_wasm_bg.wasm"],
-    glue: "pkg/pkce_wasm.js",
+    files: ["pkg/pkce.js", "pkg/pkce_wasm_bg.wasm"],
+    glue: "pkg/pkce.js",
     wasm: "pkg/pkce_wasm_bg.wasm",
   },
   { id: "oauth4webapi", label: "oauth4webapi", entry: "node_modules/oauth4webapi/build/index.js" },
@@ -117,7 +117,7 @@ async function measureAll(nodePaths, log) {
     log(`sizes: ${lib.label}: published ${plusWasm(published.gzip)} B, minified ${plusWasm(minified.gzip)} B, begin login ${plusWasm(begin.gzip)} B (gzip -9)`);
   }
 
-  // The whole package: every .js and .wasm in pkg/ (the three entries, common.js once).
+  // The whole package: every .js and .wasm in pkg/ (the three entries).
   const names = (await readdir(join(root, "pkg"))).filter((name) => /\.(js|wasm)$/.test(name)).sort();
   const whole = await files(names.map((name) => `pkg/${name}`));
   const pkg = { version: ourVersion, files: whole.files, raw: whole.raw, total: whole.gzip };

@@ -24,8 +24,8 @@
 // at it again.
 //
 //   node scripts/package-json.mjs [pkg-dir]    (default: pkg)
-import { readFileSync, writeFileSync, readdirSync, existsSync } from "node:fs";
-import { transformSync } from "esbuild";
+import { readFileSync, writeFileSync, readdirSync, existsSync, rmSync } from "node:fs";
+import { buildSync, transformSync } from "esbuild";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -41,8 +41,8 @@ function fail(message) {
 /** The two wasm modules of the package: the main entry and vipps-login/begin. */
 export const MODULES = [
   { specifier: "vipps-login", glue: "vipps_login.js", wasm: "vipps_login_bg.wasm" },
-  { specifier: "vipps-login/begin", glue: "begin_wasm.js", wasm: "begin_wasm_bg.wasm" },
-  { specifier: "vipps-login/pkce", glue: "pkce_wasm.js", wasm: "pkce_wasm_bg.wasm" },
+  { specifier: "vipps-login/begin", glue: "begin_wasm.js", wasm: "begin_wasm_bg.wasm", entry: "begin.js" },
+  { specifier: "vipps-login/pkce", glue: "pkce_wasm.js", wasm: "pkce_wasm_bg.wasm", entry: "pkce.js" },
 ];
 
 export const notInitialized = (specifier) =>
@@ -126,10 +126,11 @@ export function patchGlue(glue, path = "vipps_login.js", m = MODULES[0]) {
 
 // ---- package.json ---------------------------------------------------------------------
 
-/** vipps-login/begin and vipps-login/pkce: begin.js, pkce.js, common.js and their
- * .d.ts (begin/js/), over wasm-pack's glue and modules of the begin crate (`make pkg`
- * copies them in). */
-export const BEGIN_FILES = ["begin.js", "begin_wasm.js", "begin_wasm_bg.wasm", "pkce.js", "pkce_wasm.js", "pkce_wasm_bg.wasm", "common.js"];
+/** vipps-login/begin and vipps-login/pkce as published: one JS file each (begin/js/'s
+ * wrapper, common.js and the finished glue, bundled) and its .wasm. */
+export const BEGIN_FILES = ["begin.js", "begin_wasm_bg.wasm", "pkce.js", "pkce_wasm_bg.wasm"];
+/** What the bundles take in, deleted once bundled. */
+export const BUNDLED_INPUTS = ["begin_wasm.js", "pkce_wasm.js", "common.js"];
 
 /** package.json from wasm-pack's, given the .d.ts files in the package folder. */
 export function manifest(generated, dtsFiles) {
@@ -187,6 +188,32 @@ export function finishGlue(original, path = "vipps_login.js", m = MODULES[0]) {
   return FINISHED + code;
 }
 
+/** The first line of a bundled entry (begin.js, pkce.js). */
+export const BUNDLED = "// vipps-login: begin/js/ and the wasm-bindgen glue, bundled and minified by scripts/package-json.mjs\n";
+
+/** One small entry as one file: its wrapper, common.js and its finished glue from
+ * `dir`, bundled (esbuild). One file is one request less before the .wasm: a fresh page
+ * importing the entry waited for begin.js, then for the glue and common.js, then for the
+ * .wasm (BENCHMARKS.md, cold load). The .wasm stays a file of its own, found through
+ * the glue's `new URL("….wasm", import.meta.url)`, which bundling keeps as it is. */
+export function bundleEntry(dir, m) {
+  const { outputFiles } = buildSync({
+    entryPoints: [join(dir, m.entry)],
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "neutral",
+    legalComments: "none",
+    write: false,
+  });
+  const code = outputFiles[0].text;
+  if (!code.includes(`new URL("${m.wasm}",import.meta.url)`)) fail(`${m.entry}: the .wasm URL did not survive bundling`);
+  // An import statement or import() left: at a statement's start (the messages' text
+  // mentions `import { readFileSync }` inside a string).
+  if (/(^|[;})])\s*import\s*[{*"\w(]/m.test(code.replace(/import\.meta/g, ""))) fail(`${m.entry}: the bundle still imports`);
+  return BUNDLED + code;
+}
+
 /** Post-processes the package folder `dir` in place. */
 export function postProcess(dir) {
   const pkgJsonPath = join(dir, "package.json");
@@ -198,14 +225,20 @@ export function postProcess(dir) {
     fail(`${dir}/snippets exists: wasm-bindgen snippets may have side effects; check sideEffects`);
   }
   let patched = null;
+  const bundled = (m) => m.entry && !existsSync(join(dir, m.glue)) && readFileSync(join(dir, m.entry), "utf8").startsWith(BUNDLED);
   for (const m of MODULES) {
     const path = join(dir, m.glue);
+    if (bundled(m)) continue;
     if (!existsSync(path)) fail(`${dir} has no ${m.glue}: run make pkg`);
     const glue = readFileSync(path, "utf8");
     const p = glue.startsWith(FINISHED) ? null : finishGlue(glue, path, m);
     if (p !== null) writeFileSync(path, p);
     if (m === MODULES[0]) patched = p;
   }
+  for (const m of MODULES.filter((m) => m.entry && !bundled(m))) {
+    writeFileSync(join(dir, m.entry), bundleEntry(dir, m));
+  }
+  for (const f of BUNDLED_INPUTS) rmSync(join(dir, f), { force: true });
 
   const entries = readdirSync(dir).sort();
   const dts = entries.filter((f) => f.endsWith(".d.ts"));

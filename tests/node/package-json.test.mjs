@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { FINISHED, GLUE_PATCHES, MODULES, REPOSITORY, finishGlue, patchGlue, manifest, postProcess } from "../../scripts/package-json.mjs";
+import { BUNDLED, FINISHED, GLUE_PATCHES, MODULES, REPOSITORY, bundleEntry, finishGlue, patchGlue, manifest, postProcess } from "../../scripts/package-json.mjs";
 import { installPacked, pack, pkgDir, scratchDir } from "./packed.mjs";
 
 const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
@@ -52,14 +52,11 @@ test("package.json: every .d.ts and every export target is in the packed tarball
       "README.md",
       "begin.d.ts",
       "begin.js",
-      "begin_wasm.js",
       "begin_wasm_bg.wasm",
       "begin_wasm_bg.wasm.d.ts",
-      "common.js",
       "package.json",
       "pkce.d.ts",
       "pkce.js",
-      "pkce_wasm.js",
       "pkce_wasm_bg.wasm",
       "pkce_wasm_bg.wasm.d.ts",
       "vipps_login.d.ts",
@@ -107,10 +104,11 @@ console.log(JSON.stringify(out));`,
 test("sideEffects: false is true of the glue: importing it changes no global", () => {
   assert.equal(pkg.sideEffects, false);
   assert.doesNotMatch(glue, /^import\b/m, "the glue imports nothing (no snippets)");
-  const beginGlue = readFileSync(join(pkgDir, "begin_wasm.js"), "utf8");
-  assert.doesNotMatch(beginGlue, /^import\b/m, "the begin glue imports nothing (no snippets)");
-  const pkceGlue = readFileSync(join(pkgDir, "pkce_wasm.js"), "utf8");
-  assert.doesNotMatch(pkceGlue, /^import\b/m, "the pkce glue imports nothing (no snippets)");
+  for (const entry of ["begin.js", "pkce.js"]) {
+    const bundle = readFileSync(join(pkgDir, entry), "utf8");
+    assert.ok(bundle.startsWith(BUNDLED), `${entry} is one bundled file`);
+    assert.doesNotMatch(bundle.replace(/import\.meta/g, ""), /(^|[;})])\s*import\s*[{*"\w(]/m, `${entry} imports nothing`);
+  }
   const script = `
 // Read every global once first: some of Node's are lazy and define more when read.
 const snapshot = () => new Map(Reflect.ownKeys(globalThis).map((k) => [k, globalThis[k]]));
@@ -131,12 +129,21 @@ console.log(JSON.stringify({ changed, removed: before.size - after.length, proto
 });
 
 test("scripts/package-json.mjs: deterministic, and a second run changes nothing", () => {
-  // Each published glue is wasm-pack's, patched and minified, and nothing else.
-  for (const m of MODULES) {
-    const published = readFileSync(join(pkgDir, m.glue), "utf8");
-    assert.ok(published.startsWith(FINISHED), m.glue);
-    assert.equal(finishGlue(wasmPackGlue(m), m.glue, m), published, m.glue);
-    assert.ok(published.length < wasmPackGlue(m).length * 0.8, `${m.glue} is minified`);
+  // Each published glue is wasm-pack's, patched and minified, and nothing else; the
+  // small entries are it bundled with begin/js/ (nothing else).
+  const main = readFileSync(join(pkgDir, MODULES[0].glue), "utf8");
+  assert.ok(main.startsWith(FINISHED));
+  assert.equal(finishGlue(original), main);
+  assert.ok(main.length < original.length * 0.8, "the glue is minified");
+  const sources = scratchDir("vipps-login-bundle");
+  try {
+    for (const f of ["begin.js", "pkce.js", "common.js"]) copyFileSync(new URL(`../../begin/js/${f}`, import.meta.url), join(sources.dir, f));
+    for (const m of MODULES.slice(1)) {
+      writeFileSync(join(sources.dir, m.glue), finishGlue(wasmPackGlue(m), m.glue, m));
+      assert.equal(bundleEntry(sources.dir, m), readFileSync(join(pkgDir, m.entry), "utf8"), m.entry);
+    }
+  } finally {
+    sources.remove();
   }
   assert.equal(patchGlue(original), patchGlue(original));
   assert.equal(patchGlue(patchGlue(original)), null, "already patched: nothing to do");
@@ -145,7 +152,7 @@ test("scripts/package-json.mjs: deterministic, and a second run changes nothing"
   try {
     for (const f of readdirSync(pkgDir)) copyFileSync(join(pkgDir, f), join(dir, f));
     postProcess(dir);
-    for (const f of ["package.json", "vipps_login.js", "begin_wasm.js", "pkce_wasm.js"]) {
+    for (const f of ["package.json", "vipps_login.js", "begin.js", "pkce.js"]) {
       assert.equal(readFileSync(join(dir, f), "utf8"), readFileSync(join(pkgDir, f), "utf8"), f);
     }
     assert.equal(readFileSync(join(dir, "package.json"), "utf8"), JSON.stringify(manifest(pkg, ["begin.d.ts", "begin_wasm_bg.wasm.d.ts", "pkce.d.ts", "pkce_wasm_bg.wasm.d.ts", "vipps_login.d.ts", "vipps_login_bg.wasm.d.ts"]), null, 2) + "\n");
