@@ -28,22 +28,24 @@ setup-browser:
 
 ## Panic locations keep source paths in the .wasm files: remapped (every crate to its
 ## own folder name, the clone to nothing), so that the bytes, and so the size budgets, do
-## not depend on where CARGO_HOME or the clone is. A shell expression, run when a recipe
-## starts: `cargo fetch` first, so that the registry folders exist on a fresh machine.
+## not depend on where CARGO_HOME or the clone is. A shell expression, run once where a
+## recipe uses it: `cargo fetch` first, so that the registry folders exist on a fresh
+## machine.
 CARGO_HOME_DIR := $(if $(CARGO_HOME),$(CARGO_HOME),$(HOME)/.cargo)
 REMAP_FLAGS = $$(cargo fetch --quiet && for d in "$(CARGO_HOME_DIR)"/registry/src/*/; do printf -- '--remap-path-prefix=%s= ' "$$d"; done)--remap-path-prefix=$(CURDIR)/=
 
 ## pkg/: the npm package. Three wasm modules: the main entry (wasm-pack --target web
 ## --release, feature "browser"), vipps-login/begin and vipps-login/pkce (the no_std
-## begin/ crate with features "login" and "wasm", under begin/js/begin.js and pkce.js). Then scripts/package-json.mjs:
-## package.json with exports/types/files/sideEffects, and each glue's clear errors before
+## begin/ crate with features "login" and "wasm", under begin/js/begin.js and pkce.js).
+## Then scripts/package-json.mjs: package.json with exports/types/files/sideEffects, and each glue's clear errors before
 ## init and for init() in Node (it fails if the glue changed), then minified. wasm-pack's
 ## own output stays in build/*-pkg/ (tests/node/package-json.test.mjs reads it).
 pkg: setup
-	RUSTFLAGS="$(REMAP_FLAGS)" wasm-pack --quiet build --target web --release --out-dir $(CURDIR)/build/main-pkg --out-name vipps_login -- --features browser
+	export RUSTFLAGS="$(REMAP_FLAGS)"; \
+	wasm-pack --quiet build --target web --release --out-dir $(CURDIR)/build/main-pkg --out-name vipps_login -- --features browser && \
+	wasm-pack --quiet build begin --target web --release --out-dir $(CURDIR)/build/begin-pkg --out-name begin_wasm -- --features login && \
+	wasm-pack --quiet build begin --target web --release --out-dir $(CURDIR)/build/pkce-pkg --out-name pkce_wasm -- --features wasm
 	rm -rf pkg && cp -R build/main-pkg pkg
-	RUSTFLAGS="$(REMAP_FLAGS)" wasm-pack --quiet build begin --target web --release --out-dir $(CURDIR)/build/begin-pkg --out-name begin_wasm -- --features login
-	RUSTFLAGS="$(REMAP_FLAGS)" wasm-pack --quiet build begin --target web --release --out-dir $(CURDIR)/build/pkce-pkg --out-name pkce_wasm -- --features wasm
 	cp build/begin-pkg/begin_wasm.js build/begin-pkg/begin_wasm_bg.wasm build/begin-pkg/begin_wasm_bg.wasm.d.ts \
 	   build/pkce-pkg/pkce_wasm.js build/pkce-pkg/pkce_wasm_bg.wasm build/pkce-pkg/pkce_wasm_bg.wasm.d.ts \
 	   begin/js/begin.js begin/js/begin.d.ts begin/js/pkce.js begin/js/pkce.d.ts begin/js/common.js pkg/

@@ -10,7 +10,7 @@
 // at the time limit (seconds), whichever comes first. `--write` records the result in
 // bench/memory.md. `make bench-memory`.
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import {
   CLIENT_ID,
@@ -23,6 +23,7 @@ import {
   startEmulator,
   startWorkers,
 } from "../tests/worker/harness.mjs";
+import { workerdPids } from "./lib.mjs";
 
 const argv = process.argv.slice(2);
 function option(name, fallback) {
@@ -47,39 +48,6 @@ const write = argv.includes("--write");
 const command = ["node", "bench/memory.mjs", ...argv].join(" ");
 
 // --- workerd's RSS -----------------------------------------------------------------
-
-/** pid → { comm, ppid } of every process, from /proc/<pid>/stat. */
-function processTable() {
-  const table = new Map();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue; // gone meanwhile
-    }
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-    const open = stat.indexOf("(");
-    const close = stat.lastIndexOf(")");
-    const rest = stat.slice(close + 2).split(" ");
-    table.set(Number(entry), { comm: stat.slice(open + 1, close), ppid: Number(rest[1]) });
-  }
-  return table;
-}
-
-/** The workerd processes descended from this node process (miniflare spawns one). */
-function workerdPids() {
-  const table = processTable();
-  const ours = (pid) => {
-    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
-      if (p === process.pid) return true;
-      p = table.get(p)?.ppid ?? 0;
-    }
-    return false;
-  };
-  return [...table].filter(([pid, { comm }]) => comm === "workerd" && ours(pid)).map(([pid]) => pid);
-}
 
 /** VmRSS of `pid` in bytes. */
 function rssBytes(pid) {

@@ -36,8 +36,10 @@ export const ENTRIES = [
 export const BUDGET_BYTES = ENTRIES[0].budget;
 export const GOAL_BYTES = ENTRIES[0].goal;
 
-/** Budget for the Worker bundle, gzip -9 (issue 4: 250 KB), and the goal (issue 10: 100 KB). */
-export const WORKER_BUDGET_BYTES = 250 * 1024;
+/** Budget for the Worker bundle, gzip -9: issue 4's 250 KB, lowered to 225 KB (its size
+ * after issue 10's cuts, 214 KB, plus ~5%) so the cuts stay made; the goal: issue 10's
+ * 100 KB. */
+export const WORKER_BUDGET_BYTES = 225 * 1024;
 export const WORKER_GOAL_BYTES = 100 * 1024;
 
 const root = new URL("../", import.meta.url);

@@ -4,7 +4,7 @@
 use crate::error::{Error, ErrorCode, Result};
 use std::fmt;
 use vipps_login_begin::random;
-use vipps_login_begin::rules::is_code_verifier;
+use vipps_login_begin::rules::{is_code_verifier, is_code_verifier_byte};
 
 /// 32 bytes = 256 bits, 43 base64url characters: well over the 128 bits the OAuth
 /// security BCP asks of state and nonce, well under the length caps.
@@ -44,9 +44,7 @@ impl PkceCodeVerifier {
         if is_code_verifier(verifier) {
             return Ok(PkceCodeVerifier(verifier.to_string()));
         }
-        let chars_ok = verifier
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+        let chars_ok = verifier.bytes().all(is_code_verifier_byte);
         Err(Error::new(
             ErrorCode::CodeVerifierInvalid,
             format!(

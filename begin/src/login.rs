@@ -228,21 +228,23 @@ fn check_redirect(uri: &str, what: &str) -> Result<(), Fault> {
     Err(fault(code, template, &named()))
 }
 
-/// `name` is `state` or `nonce`: at least `min` and at most [`MAX_STATE_LEN`]
-/// characters.
-fn check_length(value: &str, name: &'static str, min: usize) -> Result<(), Fault> {
+/// A given state or nonce (`name`): at least `min` characters (Vipps' 8 for state, 1
+/// for nonce) and at most our cap of [`MAX_STATE_LEN`]. `codes`: too short, too long.
+fn check_length(
+    value: &str,
+    name: &str,
+    min: usize,
+    codes: [&'static str; 2],
+    too_short: &str,
+) -> Result<(), Fault> {
     let n = char_count(value);
-    let (code, template) = match (name, n) {
-        ("state", n) if n < min => (
-            "state_too_short",
-            "{} is shorter than 8 characters, which Vipps requires",
-        ),
-        ("state", n) if n > MAX_STATE_LEN => ("state_too_long", "{} is longer than 256 characters"),
-        (_, 0) => ("nonce_empty", "{} is empty"),
-        (_, n) if n > MAX_STATE_LEN => ("nonce_too_long", "{} is longer than 256 characters"),
-        _ => return Ok(()),
-    };
-    Err(fault(code, template, name))
+    if n < min {
+        Err(fault(codes[0], too_short, name))
+    } else if n > MAX_STATE_LEN {
+        Err(fault(codes[1], "{} is longer than 256 characters", name))
+    } else {
+        Ok(())
+    }
 }
 
 /// The scope string: `openid` first, each name once, Vipps' names unless
@@ -346,10 +348,22 @@ fn check<'a>(o: &Options<'a>) -> Result<(&'static str, &'a str), Fault> {
         ));
     }
     if let Some(state) = o.state {
-        check_length(state, "state", MIN_STATE_LEN)?;
+        check_length(
+            state,
+            "state",
+            MIN_STATE_LEN,
+            ["state_too_short", "state_too_long"],
+            "{} is shorter than 8 characters, which Vipps requires",
+        )?;
     }
     if let Some(nonce) = o.nonce {
-        check_length(nonce, "nonce", 1)?;
+        check_length(
+            nonce,
+            "nonce",
+            1,
+            ["nonce_empty", "nonce_too_long"],
+            "{} is empty",
+        )?;
     }
     match (o.code_verifier, o.pkce) {
         (Some(v), true) if !is_code_verifier(v) => Err(fault(

@@ -22,19 +22,11 @@ pub fn fill(out: &mut [u8]) -> Result<(), RandomUnavailable> {
     getrandom::fill(out).map_err(|_| RandomUnavailable)
 }
 
-/// base64url without padding (RFC 4648 5), as RFC 7636 and JWTs use it.
-pub fn base64url(bytes: &[u8]) -> String {
-    let mut buf = [0u8; 128];
-    match Base64UrlUnpadded::encode(bytes, &mut buf) {
-        Ok(s) => String::from(s),
-        // Longer than the stack buffer: not a size this crate encodes, but never panic.
-        Err(_) => encode_long(bytes),
-    }
-}
-
-#[cold]
-fn encode_long(bytes: &[u8]) -> String {
-    let mut buf = alloc::vec![0u8; Base64UrlUnpadded::encoded_len(bytes)];
+/// 32 bytes (a random value or a SHA-256 digest, all this crate encodes) as 43
+/// characters of base64url without padding (RFC 4648 5), as RFC 7636 and JWTs use it.
+pub fn base64url(bytes: &[u8; RANDOM_BYTES]) -> String {
+    let mut buf = [0u8; RANDOM_CHARS];
+    // The buffer fits exactly: the error cannot happen (and would give "", not a panic).
     Base64UrlUnpadded::encode(bytes, &mut buf)
         .map(String::from)
         .unwrap_or_default()
@@ -43,11 +35,9 @@ fn encode_long(bytes: &[u8]) -> String {
 /// Three fresh values of 256 bits each (state, nonce, code_verifier) from one call to
 /// the generator.
 pub fn three() -> Result<[String; 3], RandomUnavailable> {
-    let mut bytes = [0u8; 3 * RANDOM_BYTES];
-    fill(&mut bytes)?;
-    let (a, rest) = bytes.split_at(RANDOM_BYTES);
-    let (b, c) = rest.split_at(RANDOM_BYTES);
-    Ok([base64url(a), base64url(b), base64url(c)])
+    let mut bytes = [[0u8; RANDOM_BYTES]; 3];
+    fill(bytes.as_flattened_mut())?;
+    Ok(bytes.map(|b| base64url(&b)))
 }
 
 /// One fresh value of 256 bits, base64url.
@@ -59,7 +49,7 @@ pub fn one() -> Result<String, RandomUnavailable> {
 
 /// The S256 code_challenge: BASE64URL(SHA256(ASCII(code_verifier))) (RFC 7636 4.2).
 pub fn s256_challenge(verifier: &str) -> String {
-    base64url(&Sha256::digest(verifier.as_bytes()))
+    base64url(&Sha256::digest(verifier.as_bytes()).into())
 }
 
 #[cfg(test)]
@@ -80,6 +70,7 @@ mod tests {
         assert!(a != b && b != c && a != c);
         assert!([&a, &b, &c].iter().all(|v| v.len() == RANDOM_CHARS));
         assert_eq!(one().unwrap().len(), RANDOM_CHARS);
-        assert_eq!(base64url(&[0xfb; 200]).len(), 267);
+        // Both characters only base64url has, and the 43rd character (Python's urlsafe_b64encode).
+        assert_eq!(base64url(&[0xfb; 32]), "-_v7".repeat(10) + "-_s");
     }
 }

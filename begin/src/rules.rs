@@ -48,9 +48,12 @@ pub fn is_scope_token_byte(b: u8) -> bool {
 
 /// RFC 7636 4.1: 43 to 128 characters of `A-Z a-z 0-9 - . _ ~`.
 pub fn is_code_verifier(v: &str) -> bool {
-    (43..=128).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    (43..=128).contains(&v.len()) && v.bytes().all(is_code_verifier_byte)
+}
+
+/// RFC 7636 4.1: a code_verifier's characters, `A-Z a-z 0-9 - . _ ~`.
+pub fn is_code_verifier_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
 /// acr_values: not blank, printable ASCII and spaces (it is sent as it is).

@@ -204,6 +204,9 @@ test("a Worker-driven cancel lands on the shop: the customer's words for vipps_a
   assert.equal(page.url(), stack.url);
   assert.equal(await page.evaluate(() => location.search), "");
   assert.equal(await page.locator("#error").isVisible(), false);
+  // The page asks /api/session after it loads: wait for the answer (it was read too early
+  // once, still "unknown"), then it must say logged out.
+  await page.waitForSelector('#session-state:not([data-state="unknown"])');
   assert.equal(await page.locator("#session-state").getAttribute("data-state"), "logged-out");
   // No developer words on the shop: the hint is in the Worker's log line.
   const text = await box.textContent();
