@@ -402,6 +402,10 @@ section 1 add their download time (${
     const o = w.summary.ours;
     const j = w.summary.js;
     const cpuRatio = o.cpuPerLoginMs / j.cpuPerLoginMs;
+    // The issue's goal counts what a login leaves behind (eviction, alarms).
+    const withAfter = (v) => v.cpuPerLoginMs + v.afterPerLoginMs;
+    const fullRatio = withAfter(o) / withAfter(j);
+    const floor = floorSection(w, withAfter);
     const runRow = (side, r, i) =>
       `| ${side === "ours" ? "ours" : "JS"} | ${i + 1} | ${r.ok}/${r.logins} | ${r.wallS.toFixed(1)} | ${r.loginsPerS.toFixed(1)} | ${r.cpuS.toFixed(2)} | ${r.cpuPerLoginMs.toFixed(2)} | ${r.p50Ms.toFixed(0)} | ${r.p99Ms.toFixed(0)} | ${r.beforeAlarmsPerLoginMs.toFixed(3)} (${r.splitS.toFixed(0)} s) | ${neverDue({ ...r.storage, allLogins: r.allLogins }) ? "none came due ⚠" : r.alarmsCovered ? r.alarmsPerLoginMs.toFixed(3) : "not reached"} |`;
     const runs = [];
@@ -534,7 +538,7 @@ ${tl("ours")}
 ${tl("js")}
 
 ![Worker CPU per login](bench/charts/worker-cpu.svg)
-
+${floor.md}
 ![Worker latency](bench/charts/worker-latency.svg)
 
 ![CPU left behind](bench/charts/worker-left-behind.svg)
@@ -558,6 +562,7 @@ ${coldRows.join("\n")}
       rows: [
         { label: "ours (Rust/wasm)", value: o.cpuPerLoginMs, ours: true },
         { label: "JS Worker (oauth4webapi)", value: j.cpuPerLoginMs, text: `ours/theirs ${r2(cpuRatio)}` },
+        ...floor.rows,
       ],
       format: (v) => ms(v, 2),
       goal: { value: GOALS.workerCpuRatio * j.cpuPerLoginMs, label: "goal ≤ 0.5× the JS Worker" },
@@ -599,10 +604,10 @@ ${coldRows.join("\n")}
     if (!stuck.length) ratios.push({ label: "CPU left behind vs JS Worker", ratio: o.afterPerLoginMs / j.afterPerLoginMs, better: "lower" });
     ratios.push({ label: "Worker cold start vs JS Worker", ratio: o.coldFirstAnswerMs / j.coldFirstAnswerMs, better: "lower" });
     goals.push({
-      goal: "Worker CPU per login ≤ 0.5× the JS Worker's",
-      measured: `${ms(o.cpuPerLoginMs, 2)} against ${ms(j.cpuPerLoginMs, 2)}: ${r2(cpuRatio)}`,
-      met: cpuRatio <= GOALS.workerCpuRatio,
-      gap: "",
+      goal: "Worker CPU per login ≤ 0.5× the JS Worker's, counting what a login leaves behind",
+      measured: `${ms(withAfter(o), 2)} against ${ms(withAfter(j), 2)}: ${r2(fullRatio)} (during the logins alone ${r2(cpuRatio)})${floor.goalNote}`,
+      met: fullRatio <= GOALS.workerCpuRatio,
+      gap: floor.gap,
     });
   }
 
@@ -686,6 +691,75 @@ figures are of the builds of then, not necessarily of \`pkg/\` now.
   return Object.keys(charts);
 }
 
+/**
+ * Section 3's floor (bench/js-worker/floor.mjs): what workerd spends on the platform calls
+ * of a login, measured like the Workers, and what it says about the CPU goal. The JS
+ * Worker's own code is what it costs above its floor (RPC objects, as it calls them); no
+ * Worker with a design can use less than that design's floor.
+ */
+function floorSection(w, withAfter) {
+  const f = w.summary.floor;
+  const ff = w.summary["floor-fetch"];
+  const fn = w.summary["floor-nostore"];
+  if (!f || !ff || !fn) return { md: "", rows: [], goalNote: "", gap: "" };
+  const o = w.summary.ours;
+  const j = w.summary.js;
+  const c = w.cfg;
+  // Negative only within the noise (a repeat's tick is 10 ms): counted as none.
+  const jsOwn = Math.max(withAfter(j) - withAfter(f), 0);
+  const oursOwn = withAfter(o) - Math.min(withAfter(f), withAfter(ff));
+  // Same design: ours can use RPC or stub.fetch, so its floor is the lower of the two.
+  const sameDesign = Math.min(withAfter(f), withAfter(ff)) / withAfter(j);
+  // Any design: the least a design costs is no storage at all; the JS Worker with it would
+  // cost that plus its own code (assumed the same in every design: its checks do not
+  // depend on where the transaction is kept).
+  const anyDesign = withAfter(fn) / (withAfter(fn) + jsOwn);
+  const row = (label, v, note = "") =>
+    `| ${label} | ${ms(v.cpuPerLoginMs, 2)} | ${ms(v.afterPerLoginMs, 2)} | **${ms(withAfter(v), 2)}** | ${r2(withAfter(v) / withAfter(j))} | ${note} |`;
+  const md = `
+### The floor: what no Worker can avoid
+
+How much of that CPU is the Workers' own code? \`bench/js-worker/floor.mjs\` makes a login's
+platform calls and nothing else: the HTTP answers, discovery and the JWKS once per isolate,
+the random values, the S256 challenge and the HMAC state tag (WebCrypto, as the JS Worker makes
+them), the token request, the id_token's RS256 signature checked, userinfo, an HMAC-signed
+session cookie, one log line per request; no validation, no claim checks, no error handling.
+It ran in this run as the Workers did (same client, emulator, ${c.repeats} repeats of ${c.logins} logins, in the
+alternating order), in three designs: with the measured Workers' Durable Objects called over
+RPC (as the JS Worker calls them), the same with \`stub.fetch\` and JSON bodies (as ours calls
+them), and with no storage at all (the transaction's values in a plain cookie, which no real
+Worker may do; it stores nothing, so no alarm comes, and its wait after the logins was ${Math.round(w.runs["floor-nostore"][0]?.waitS ?? 0)} s).
+Medians of the repeats; "left behind" as above.
+
+| | during the logins, ms per login | left behind, ms per login | including what it leaves behind | / the JS Worker's | |
+|---|---:|---:|---:|---:|---|
+${row(LABEL.ours, o)}
+${row(LABEL.js, j)}
+${row(LABEL.floor, f)}
+${row(LABEL["floor-fetch"], ff)}
+${row(LABEL["floor-nostore"], fn, "the least any design can cost")}
+
+- The JS Worker's own code (oauth4webapi's checks, its JSON, its Durable Object's logic) costs
+  **${ms(jsOwn, 2)}** per login above its floor${jsOwn === 0 ? " (its measured figure was at or below the floor's, within the noise)" : ""}; ours costs **${ms(oursOwn, 2)}** above the lower of its two floors.
+- With this storage design no Worker can go below **${r2(sameDesign)}** the JS Worker's CPU: that is
+  the floor's share of it. The goal of 0.5× is ${sameDesign > 0.5 ? "**out of reach with this design**" : "within reach with this design"}.
+- In any design, ours can use no less than that design's floor, and the JS Worker with the same design
+  costs that floor plus its own ${ms(jsOwn, 2)}. The cheapest design stores nothing (the last row), which puts the
+  best possible ratio at ${ms(withAfter(fn), 2)} / (${ms(withAfter(fn), 2)} + ${ms(jsOwn, 2)}) = **${r2(anyDesign)}**: ${anyDesign > 0.5 ? "above 0.5×, so **no design reaches the goal** while the JS Worker gets the same design, as the comparison requires" : "below 0.5×, so a design that stores less could reach the goal"}.
+- Storage is most of the floor: the Durable Objects (RPC) cost ${ms(withAfter(f) - withAfter(fn), 2)} of the ${ms(withAfter(f), 2)} per login.
+`;
+  return {
+    md,
+    rows: [
+      { label: "floor, same objects (RPC)", value: f.cpuPerLoginMs },
+      { label: "floor, same objects (stub.fetch)", value: ff.cpuPerLoginMs },
+      { label: "floor, no storage", value: fn.cpuPerLoginMs },
+    ],
+    goalNote: `; the floor (platform calls only) is ${r2(sameDesign)} the JS Worker's with this design and puts any design at ≥ ${r2(anyDesign)}`,
+    gap: anyDesign > 0.5 ? "out of reach in any design: see section 3's floor" : "",
+  };
+}
+
 /** Plain words about the goals, from the figures. */
 function honestly(results, goals) {
   const lines = [];
@@ -722,7 +796,11 @@ function honestly(results, goals) {
     const o = results.worker.summary.ours;
     const j = results.worker.summary.js;
     lines.push(
-      `In workerd our Worker uses ${ms(o.cpuPerLoginMs, 2)} of CPU per login against ${ms(j.cpuPerLoginMs, 2)} for the JS Worker (${r2(o.cpuPerLoginMs / j.cpuPerLoginMs)}); ` +
+      `In workerd our Worker uses ${ms(o.cpuPerLoginMs + o.afterPerLoginMs, 2)} of CPU per login, counting what it leaves behind, against ${ms(j.cpuPerLoginMs + j.afterPerLoginMs, 2)} for the JS Worker (${r2((o.cpuPerLoginMs + o.afterPerLoginMs) / (j.cpuPerLoginMs + j.afterPerLoginMs))}; during the logins alone ${r2(o.cpuPerLoginMs / j.cpuPerLoginMs)})` +
+        (results.worker.summary["floor-nostore"]
+          ? `; most of either is workerd's own work, which no Worker avoids (section 3, "The floor"), and that floor alone rules out 0.5× in any design`
+          : "") +
+        "; " +
         `p50 latency ${ms(o.p50Ms, 0)} against ${ms(j.p50Ms, 0)}` +
         (results.worker.paired?.flips.includes("p50") ? " (not settled: the repeats' pairs disagree)" : "") +
         `, cold start ${ms(o.coldFirstAnswerMs, 0)} against ${ms(j.coldFirstAnswerMs, 0)}.` +

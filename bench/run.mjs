@@ -36,9 +36,9 @@ const cfg = {
     ? { warmupMs: 200, sliceMs: 300, repeats: 3, coldRepeats: 5 }
     : { warmupMs: 500, sliceMs: 1000, repeats: 5, coldRepeats: 11 },
   worker: quick
-    ? { coldStarts: 3, repeats: 3, logins: 60, concurrency: 10, warmup: 10, idleSeconds: 2, waitSeconds: 10, sampleSeconds: 5, timeLimitSeconds: 60 }
+    ? { floors: true, coldStarts: 3, repeats: 3, logins: 60, concurrency: 10, warmup: 10, idleSeconds: 2, waitSeconds: 10, sampleSeconds: 5, timeLimitSeconds: 60 }
     : // 500 logins a repeat, at most 240 s each; the wait outlasts every login's 120 s alarm.
-      { coldStarts: 5, repeats: 3, logins: 500, concurrency: 10, warmup: 20, idleSeconds: 5, waitSeconds: 130, sampleSeconds: 5, timeLimitSeconds: 240 },
+      { floors: true, coldStarts: 5, repeats: 3, logins: 500, concurrency: 10, warmup: 20, idleSeconds: 5, waitSeconds: 130, sampleSeconds: 5, timeLimitSeconds: 240 },
 };
 
 const log = (line) => console.log(`[bench] ${line}`);

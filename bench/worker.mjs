@@ -33,9 +33,25 @@ import {
 import { cpuSeconds, median, quantile, root, sleep, workerdPids } from "./lib.mjs";
 
 export const SIDES = ["ours", "js"];
+/**
+ * The floor (bench/js-worker/floor.mjs): the platform calls of a login and nothing else,
+ * with the measured Workers' Durable Objects (called over RPC as the JS Worker calls
+ * them, or with stub.fetch as ours does), and with no storage at all. No Worker
+ * with that design can use less CPU than its floor.
+ */
+export const FLOORS = ["floor", "floor-fetch", "floor-nostore"];
+const FLOOR_STORAGE = { floor: "durable-object", "floor-fetch": "durable-object-fetch", "floor-nostore": "none" };
+/** floor-nostore stores nothing, so no alarm is waited for. */
+const NOSTORE_WAIT_SECONDS = 20;
 /** Both Workers keep a completed login's record this long, then an alarm deletes it. */
 export const ALARM_AFTER_SECONDS = 120;
-export const LABEL = { ours: "vipps-login Worker (Rust/wasm)", js: "JS Worker (oauth4webapi)" };
+export const LABEL = {
+  ours: "vipps-login Worker (Rust/wasm)",
+  js: "JS Worker (oauth4webapi)",
+  floor: "floor: platform calls only, same Durable Objects (RPC)",
+  "floor-fetch": "floor: platform calls only, same Durable Objects (stub.fetch)",
+  "floor-nostore": "floor: platform calls only, no storage",
+};
 
 async function compatibilityDate() {
   const toml = await readFile(join(root, "wrangler.toml"), "utf8");
@@ -44,10 +60,10 @@ async function compatibilityDate() {
   return match[1];
 }
 
-/** The JS Worker bundled with esbuild (the file miniflare runs, and what is measured). */
-export async function bundleJsWorker({ minify = true } = {}) {
+/** The JS Worker (or the floor) bundled with esbuild (the file miniflare runs, and what is measured). */
+export async function bundleJsWorker({ minify = true, file = "worker.mjs" } = {}) {
   const result = await build({
-    entryPoints: [join(root, "bench/js-worker/worker.mjs")],
+    entryPoints: [join(root, "bench/js-worker", file)],
     bundle: true,
     minify,
     format: "esm",
@@ -60,7 +76,7 @@ export async function bundleJsWorker({ minify = true } = {}) {
   return result.outputFiles[0].contents;
 }
 
-async function options(side, port, bindings, jsPath) {
+async function options(side, port, bindings, env) {
   const common = {
     name: side,
     host: "127.0.0.1",
@@ -70,7 +86,10 @@ async function options(side, port, bindings, jsPath) {
     durableObjects: { LOGIN_TRANSACTIONS: { className: "LoginTransactions", useSQLite: true } },
     bindings,
   };
-  if (side === "js") return { ...common, modulesRoot: dirname(jsPath), scriptPath: jsPath };
+  if (side === "js") return { ...common, modulesRoot: dirname(env.jsPath), scriptPath: env.jsPath };
+  if (FLOORS.includes(side)) {
+    return { ...common, bindings: { ...bindings, FLOOR_STORAGE: FLOOR_STORAGE[side] }, modulesRoot: dirname(env.floorPath), scriptPath: env.floorPath };
+  }
   // As tests/worker/harness.mjs runs the built Worker.
   return {
     ...common,
@@ -103,7 +122,7 @@ async function start(side, port, env) {
   // local disk, so this changes nothing else).
   const storage = await mkdtemp(join(tmpdir(), `vipps-bench-do-${side}-`));
   const mf = new Miniflare({
-    ...(await options(side, port, bindingsFor(env.issuer, `http://127.0.0.1:${port}/callback`), env.jsPath)),
+    ...(await options(side, port, bindingsFor(env.issuer, `http://127.0.0.1:${port}/callback`), env)),
     durableObjectsPersist: storage,
     handleRuntimeStdio(stdout, stderr) {
       createInterface({ input: stdout }).on("line", (line) => logs.push(line));
@@ -221,7 +240,8 @@ async function measuredRun(side, port, env, cfg, log) {
     // What the logins leave behind: CPU while no request comes, sampled every few s.
     const timeline = [];
     const w0 = performance.now();
-    for (let i = 1; i <= Math.ceil(cfg.waitSeconds / cfg.sampleSeconds); i++) {
+    const waitSeconds = side === "floor-nostore" ? Math.min(cfg.waitSeconds, NOSTORE_WAIT_SECONDS) : cfg.waitSeconds;
+    for (let i = 1; i <= Math.ceil(waitSeconds / cfg.sampleSeconds); i++) {
       await sleep(Math.max(0, w0 + i * cfg.sampleSeconds * 1000 - performance.now()));
       timeline.push({ t: (performance.now() - w0) / 1000, cpuS: cpuSeconds(pid) - cpu1 });
     }
@@ -271,18 +291,21 @@ export async function runWorker(cfg, log = console.log) {
   const dir = await mkdtemp(join(tmpdir(), "vipps-bench-js-worker-"));
   const jsPath = join(dir, "worker.mjs");
   await writeFile(jsPath, await bundleJsWorker({ minify: true }));
+  const floorPath = join(dir, "floor.mjs");
+  await writeFile(floorPath, await bundleJsWorker({ minify: true, file: "floor.mjs" }));
+  const measured = cfg.floors ? [...SIDES, ...FLOORS] : SIDES;
   // One port per instance, all registered with the emulator up front.
-  const instances = cfg.coldStarts * 2 + cfg.repeats * 2;
+  const instances = cfg.coldStarts * 2 + cfg.repeats * measured.length;
   const ports = new Set();
   for (let i = 0; ports.size < instances && i < instances * 10; i++) ports.add(await freePort());
   const portList = [...ports];
   if (portList.length < instances) throw new Error("not enough free ports");
   const emulator = await startEmulator(portList.map((p) => `http://127.0.0.1:${p}/callback`));
   if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(emulator.issuer)) throw new Error(`emulator not on 127.0.0.1: ${emulator.issuer}`);
-  const env = { issuer: emulator.issuer, jsPath };
+  const env = { issuer: emulator.issuer, jsPath, floorPath };
   let next = 0;
   const cold = { ours: [], js: [] };
-  const runs = { ours: [], js: [] };
+  const runs = Object.fromEntries(measured.map((side) => [side, []]));
   try {
     log(`worker: cold starts (${cfg.coldStarts} each, alternating)`);
     for (let i = 0; i < cfg.coldStarts; i++) {
@@ -291,14 +314,14 @@ export async function runWorker(cfg, log = console.log) {
     log(`  median first answer: ours ${median(cold.ours.map((c) => c.firstAnswerMs)).toFixed(0)} ms, js ${median(cold.js.map((c) => c.firstAnswerMs)).toFixed(0)} ms`);
     for (let r = 0; r < cfg.repeats; r++) {
       log(`worker: repeat ${r + 1}/${cfg.repeats}: ${cfg.logins} logins each, ${cfg.concurrency} at a time, then ${cfg.waitSeconds} s idle`);
-      for (const side of r % 2 ? [...SIDES].reverse() : SIDES) runs[side].push(await measuredRun(side, portList[next++], env, cfg, log));
+      for (const side of r % 2 ? [...measured].reverse() : measured) runs[side].push(await measuredRun(side, portList[next++], env, cfg, log));
     }
   } finally {
     emulator.child.kill();
     await rm(dir, { recursive: true, force: true });
   }
   const summary = {};
-  for (const side of SIDES) {
+  for (const side of measured) {
     const m = (key) => median(runs[side].map((r) => r[key]));
     summary[side] = {
       cpuPerLoginMs: m("cpuPerLoginMs"),
@@ -309,9 +332,9 @@ export async function runWorker(cfg, log = console.log) {
       beforeAlarmsPerLoginMs: m("beforeAlarmsPerLoginMs"),
       alarmsPerLoginMs: m("alarmsPerLoginMs"),
       idleCpuPerS: m("idleCpuPerS"),
-      coldFirstAnswerMs: median(cold[side].map((c) => c.firstAnswerMs)),
-      coldReadyMs: median(cold[side].map((c) => c.readyMs)),
-      coldCpuS: median(cold[side].map((c) => c.workerdCpuS)),
+      coldFirstAnswerMs: cold[side] ? median(cold[side].map((c) => c.firstAnswerMs)) : NaN,
+      coldReadyMs: cold[side] ? median(cold[side].map((c) => c.readyMs)) : NaN,
+      coldCpuS: cold[side] ? median(cold[side].map((c) => c.workerdCpuS)) : NaN,
       storage: {
         objects: median(runs[side].map((r) => r.storage?.objects)),
         withData: median(runs[side].map((r) => r.storage?.withData)),

@@ -306,32 +306,32 @@ fn method(subtle: &JsValue, name: &str) -> Result<Function, JsValue> {
     Reflect::get(subtle, &JsValue::from_str(name))?.dyn_into::<Function>()
 }
 
+thread_local! {
+    /// The RSA keys WebCrypto imported, by their exact modulus and exponent, so a login
+    /// verifies with a key imported once per isolate (as the JWKS is fetched once).
+    /// Bounded: a JWKS of Vipps holds one or two keys; past the limit the oldest goes.
+    static IMPORTED: RefCell<Vec<(String, String, JsValue)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many imported keys an isolate keeps ([`IMPORTED`]).
+const MAX_IMPORTED_KEYS: usize = 8;
+
 async fn webcrypto_verify(key: &Jwk, jwt: &SignatureCheck) -> Result<bool, JsValue> {
     let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))?;
     let subtle = Reflect::get(&crypto, &JsValue::from_str("subtle"))?;
-
-    let jwk = Object::new();
-    set(&jwk, "kty", &JsValue::from_str("RSA"))?;
-    set(&jwk, "n", &JsValue::from_str(&key.n))?;
-    set(&jwk, "e", &JsValue::from_str(&key.e))?;
-    set(&jwk, "alg", &JsValue::from_str("RS256"))?;
-    set(&jwk, "ext", &JsValue::TRUE)?;
-    let algorithm = Object::new();
-    set(&algorithm, "name", &JsValue::from_str("RSASSA-PKCS1-v1_5"))?;
-    set(&algorithm, "hash", &JsValue::from_str("SHA-256"))?;
-
-    let import = method(&subtle, "importKey")?.apply(
-        &subtle,
-        &Array::of5(
-            &JsValue::from_str("jwk"),
-            &jwk,
-            &algorithm,
-            &JsValue::FALSE,
-            &Array::of1(&JsValue::from_str("verify")),
-        ),
-    )?;
-    let public_key = js_sys::futures::JsFuture::from(import.dyn_into::<Promise>()?).await?;
-
+    let public_key = match imported(key) {
+        Some(public_key) => public_key,
+        None => {
+            let public_key = import_rs256(&subtle, key).await?;
+            IMPORTED.with_borrow_mut(|all| {
+                if all.len() >= MAX_IMPORTED_KEYS {
+                    all.remove(0);
+                }
+                all.push((key.n.clone(), key.e.clone(), public_key.clone()));
+            });
+            public_key
+        }
+    };
     let signature = Uint8Array::new_from_slice(&jwt.signature);
     let data = Uint8Array::new_from_slice(jwt.signing_input.as_bytes());
     let verified = method(&subtle, "verify")?.apply(
@@ -345,6 +345,40 @@ async fn webcrypto_verify(key: &Jwk, jwt: &SignatureCheck) -> Result<bool, JsVal
     )?;
     let verified = js_sys::futures::JsFuture::from(verified.dyn_into::<Promise>()?).await?;
     Ok(verified.as_bool() == Some(true))
+}
+
+/// The CryptoKey imported earlier for exactly this modulus and exponent.
+fn imported(key: &Jwk) -> Option<JsValue> {
+    IMPORTED.with_borrow(|all| {
+        all.iter()
+            .find(|(n, e, _)| *n == key.n && *e == key.e)
+            .map(|(_, _, k)| k.clone())
+    })
+}
+
+/// `crypto.subtle.importKey("jwk", …)` of an RS256 public key.
+async fn import_rs256(subtle: &JsValue, key: &Jwk) -> Result<JsValue, JsValue> {
+    let jwk = Object::new();
+    set(&jwk, "kty", &JsValue::from_str("RSA"))?;
+    set(&jwk, "n", &JsValue::from_str(&key.n))?;
+    set(&jwk, "e", &JsValue::from_str(&key.e))?;
+    set(&jwk, "alg", &JsValue::from_str("RS256"))?;
+    set(&jwk, "ext", &JsValue::TRUE)?;
+    let algorithm = Object::new();
+    set(&algorithm, "name", &JsValue::from_str("RSASSA-PKCS1-v1_5"))?;
+    set(&algorithm, "hash", &JsValue::from_str("SHA-256"))?;
+
+    let import = method(subtle, "importKey")?.apply(
+        subtle,
+        &Array::of5(
+            &JsValue::from_str("jwk"),
+            &jwk,
+            &algorithm,
+            &JsValue::FALSE,
+            &Array::of1(&JsValue::from_str("verify")),
+        ),
+    )?;
+    js_sys::futures::JsFuture::from(import.dyn_into::<Promise>()?).await
 }
 
 #[cfg(test)]
