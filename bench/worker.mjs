@@ -39,8 +39,8 @@ export const SIDES = ["ours", "js"];
  * them, or with stub.fetch as ours does), and with no storage at all. No Worker
  * with that design can use less CPU than its floor.
  */
-export const FLOORS = ["floor", "floor-fetch", "floor-nostore"];
 const FLOOR_STORAGE = { floor: "durable-object", "floor-fetch": "durable-object-fetch", "floor-nostore": "none" };
+export const FLOORS = Object.keys(FLOOR_STORAGE);
 /** floor-nostore stores nothing, so no alarm is waited for. */
 const NOSTORE_WAIT_SECONDS = 20;
 /** Both Workers keep a completed login's record this long, then an alarm deletes it. */

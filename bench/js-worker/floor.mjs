@@ -18,24 +18,15 @@
 // request. The randomness, the S256 challenge and the HMAC state tag are made as the
 // measured Workers make them (WebCrypto), so only the Workers' own code is missing.
 import { DurableObject } from "cloudflare:workers";
+import { b64url, cookie, fromB64url } from "./common.mjs";
 
 const encoder = new TextEncoder();
 const now = () => Math.floor(Date.now() / 1000);
 
-function b64url(bytes) {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromB64url(text) {
-  const s = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(s, (c) => c.charCodeAt(0));
-}
-
 const random = (n) => b64url(crypto.getRandomValues(new Uint8Array(n)));
 const sha256 = async (text) => b64url(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text))));
 const hmacKey = (raw) => crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+const fromJson64 = (text) => JSON.parse(new TextDecoder().decode(fromB64url(text)));
 const sign = async (key, bytes) => new Uint8Array(await crypto.subtle.sign("HMAC", key, bytes));
 
 let settings;
@@ -62,14 +53,6 @@ function loadSettings(env) {
   return settings;
 }
 
-function cookie(request, name) {
-  for (const pair of (request.headers.get("cookie") ?? "").split(";")) {
-    const eq = pair.indexOf("=");
-    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
-  }
-  return null;
-}
-
 function redirect(location, cookies) {
   const headers = new Headers({ location, "cache-control": "no-store" });
   for (const c of cookies) headers.append("set-cookie", `${c}; Path=/; HttpOnly; SameSite=Lax`);
@@ -90,7 +73,7 @@ async function login(request, env) {
   bytes.set((await sign(s.stateKey, bytes.subarray(0, 24))).subarray(0, 16), 24);
   const state = b64url(bytes);
   const t = { state, nonce: random(32), code_verifier: random(32), binding_sha256: await sha256(binding), expires_at: now() + 900 };
-  const challenge = b64url(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(t.code_verifier))));
+  const challenge = await sha256(t.code_verifier);
   const cookies = [`vipps_login_binding=${binding}`];
   if (s.stored) await call(s, env.LOGIN_TRANSACTIONS.get(env.LOGIN_TRANSACTIONS.idFromName(state)), "put", t);
   // (The bench's client keeps only cookies named like the binding cookie.)
@@ -115,7 +98,7 @@ async function callback(request, env, url) {
   await sign(s.stateKey, fromB64url(state).subarray(0, 24));
   const presented = { code_sha256: await sha256(code), browser_sha256: await sha256(cookie(request, "vipps_login_binding") ?? "") };
   const stub = s.stored ? env.LOGIN_TRANSACTIONS.get(env.LOGIN_TRANSACTIONS.idFromName(state)) : null;
-  const t = stub ? await call(s, stub, "claim", state, presented) : JSON.parse(new TextDecoder().decode(fromB64url(cookie(request, "tx_vipps_login_binding"))));
+  const t = stub ? await call(s, stub, "claim", state, presented) : fromJson64(cookie(request, "tx_vipps_login_binding"));
   const tokenResponse = await fetch(s.as.token_endpoint, {
     method: "POST",
     headers: { authorization: s.basic, "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
@@ -123,9 +106,9 @@ async function callback(request, env, url) {
   });
   const tokens = await tokenResponse.json();
   const [header, payload, signature] = tokens.id_token.split(".");
-  const { kid } = JSON.parse(new TextDecoder().decode(fromB64url(header)));
+  const { kid } = fromJson64(header);
   await crypto.subtle.verify("RSASSA-PKCS1-v1_5", s.keys.get(kid), fromB64url(signature), encoder.encode(`${header}.${payload}`));
-  const claims = JSON.parse(new TextDecoder().decode(fromB64url(payload)));
+  const claims = fromJson64(payload);
   const userinfo = await (await fetch(s.as.userinfo_endpoint, { headers: { authorization: `Bearer ${tokens.access_token}` } })).json();
   const session = b64url(encoder.encode(JSON.stringify({ sub: claims.sub, name: userinfo.name, iat: now(), exp: now() + 8 * 3600 })));
   const sealed = `${session}.${b64url(await sign(s.sessionKey, encoder.encode(session)))}`;

@@ -28,6 +28,7 @@
 // stub.fetch with JSON bodies.
 import * as oauth from "oauth4webapi";
 import { DurableObject } from "cloudflare:workers";
+import { b64url, cookie, fromB64url } from "./common.mjs";
 
 const TRANSACTION_TTL_SECS = 15 * 60;
 const DUPLICATE_WINDOW_SECS = 120;
@@ -41,17 +42,6 @@ const POLL_MS = 250;
 
 const encoder = new TextEncoder();
 const now = () => Math.floor(Date.now() / 1000);
-
-function b64url(bytes) {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromB64url(text) {
-  const s = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(s, (c) => c.charCodeAt(0));
-}
 
 async function sha256(text) {
   return b64url(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text))));
@@ -129,14 +119,6 @@ async function seal(s, session) {
 
 const BINDING_COOKIE = "vipps_login_binding";
 const SESSION_COOKIE = "vipps_session";
-
-function cookie(request, name) {
-  for (const pair of (request.headers.get("cookie") ?? "").split(";")) {
-    const eq = pair.indexOf("=");
-    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
-  }
-  return null;
-}
 
 function setCookie(name, value, maxAge) {
   return `${name}=${value}; Max-Age=${maxAge}; Path=/; HttpOnly; SameSite=Lax`;
