@@ -119,6 +119,34 @@ fn form_encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// Client authentication on a request to the token endpoint (every grant) or the CIBA
+/// start: `client_secret_basic` puts it in `Authorization`, `client_secret_post` in the
+/// form. Vipps accepts only the one chosen for the sales unit in the portal.
+pub fn authenticate(
+    client: &ClientCredentials,
+    headers: &mut Vec<(&'static str, String)>,
+    form: &mut form_urlencoded::Serializer<'_, String>,
+) {
+    match client.method {
+        TokenAuthMethod::ClientSecretBasic => {
+            // RFC 6749 2.3.1: form-urlencode id and secret, then base64 "id:secret".
+            let pair = format!(
+                "{}:{}",
+                form_encode(&client.client_id),
+                form_encode(client.client_secret.expose())
+            );
+            headers.push((
+                "Authorization",
+                format!("Basic {}", Base64::encode_string(pair.as_bytes())),
+            ));
+        }
+        TokenAuthMethod::ClientSecretPost => {
+            form.append_pair("client_id", &client.client_id)
+                .append_pair("client_secret", client.client_secret.expose());
+        }
+    }
+}
+
 /// Builds the authorization_code token request. `redirect_uri` must be the one sent to
 /// authorize (Vipps requires it and compares it exactly).
 pub fn token_request(
@@ -143,24 +171,7 @@ pub fn token_request(
     if let Some(verifier) = code_verifier {
         form.append_pair("code_verifier", verifier.secret());
     }
-    match client.method {
-        TokenAuthMethod::ClientSecretBasic => {
-            // RFC 6749 2.3.1: form-urlencode id and secret, then base64 "id:secret".
-            let pair = format!(
-                "{}:{}",
-                form_encode(&client.client_id),
-                form_encode(client.client_secret.expose())
-            );
-            headers.push((
-                "Authorization",
-                format!("Basic {}", Base64::encode_string(pair.as_bytes())),
-            ));
-        }
-        TokenAuthMethod::ClientSecretPost => {
-            form.append_pair("client_id", &client.client_id)
-                .append_pair("client_secret", client.client_secret.expose());
-        }
-    }
+    authenticate(client, &mut headers, &mut form);
     headers.extend(system.pairs()?);
     Ok(HttpRequest {
         method: "POST",
