@@ -107,6 +107,8 @@ pub struct Store {
     pub tokens: HashMap<String, AccessGrant>,
     pub faults: Faults,
     pub auto_approve: Option<String>,
+    /// CIBA requests, redirect codes and run-time webhooks.
+    pub ciba: crate::ciba::CibaStore,
 }
 
 impl Store {
@@ -126,5 +128,6 @@ impl Store {
         self.tokens.clear();
         self.faults = Faults::default();
         self.auto_approve = None;
+        self.ciba = crate::ciba::CibaStore::default();
     }
 }
