@@ -38,7 +38,12 @@ done
 if [ ! -f .dev.vars ]; then
   cp .dev.vars.example .dev.vars
   echo "demo: created .dev.vars from .dev.vars.example (the emulator's client secret)"
+elif ! grep -q '^PHONE_LOGIN_API_KEY=' .dev.vars; then
+  # A .dev.vars from before phone login: the demo's key added, nothing else touched.
+  grep '^PHONE_LOGIN_API_KEY=' .dev.vars.example >>.dev.vars
+  echo "demo: added the demo's PHONE_LOGIN_API_KEY to .dev.vars"
 fi
+phone_key=$(sed -n 's/^PHONE_LOGIN_API_KEY=//p' .dev.vars | head -n1)
 
 tmp=$(mktemp -d)
 emulator_pid=
@@ -125,6 +130,16 @@ if [ -n "$use_emulator" ]; then
     emil  under 15: Vipps refuses the login
     sven  a Swedish user
 
+TXT
+  if [ -n "$phone_key" ]; then
+    cat <<TXT
+  Log in from phone number (merchant-initiated only): the page's panel asks for the
+  shop's API key, PHONE_LOGIN_API_KEY in .dev.vars: $phone_key
+  The customer's phone: ${issuer%%/access-management-1.0/*}/_emulator/phone
+
+TXT
+  fi
+  cat <<TXT
   Ctrl-C stops both.
 
 TXT

@@ -253,6 +253,30 @@ error_codes! {
     SessionInvalid => "session_invalid", Some("Log in again.");
     /// A Worker setting is missing or malformed.
     ConfigInvalid => "config_invalid", Some("Set it in wrangler.toml [vars], or as a secret with `wrangler secret put` (and in .dev.vars for local runs). See the configuration table in the README.");
+
+    // Login from phone number (CIBA), merchant-initiated.
+    /// The phone number is not a country code and digits (E.164: 10 to 15 digits here).
+    PhoneNumberInvalid => "phone_number_invalid", Some("Send the number with its country code, e.g. \"+47 123 45 678\", \"004712345678\" or \"4712345678\": digits, spaces and dashes, 10 to 15 digits in all.");
+    /// The binding message is not Vipps' `^[A-Z0-9-]{5,8}$`.
+    BindingMessageInvalid => "binding_message_invalid", Some("Vipps shows the binding message on the phone: 5 to 8 characters of A-Z, 0-9 and -, e.g. \"ABC-123\". Leave it out to send none.");
+    /// CIBA start: `invalid_user`.
+    VippsInvalidUser => "vipps_invalid_user", Some("Vipps (invalid_user): no Vipps MobilePay user has this phone number, or the user is under 15 and cannot log in. Check the number with the customer, with its country code.");
+    /// CIBA start: `old_app`.
+    VippsOldApp => "vipps_old_app", Some("Vipps (old_app): the user's Vipps or MobilePay app is too old for login from phone number. Ask the customer to update the app, then try again.");
+    /// HTTP 429 from Vipps, with `Retry-After`.
+    VippsRateLimited => "vipps_rate_limited", Some("Vipps answered HTTP 429 Too Many Requests: wait the retryAfter seconds before trying again.");
+    /// No phone login has this id (never started here, expired, or deleted).
+    PhoneLoginNotFound => "phone_login_not_found", Some("The id is not one POST /api/phone-login answered, or the login ended more than a few minutes ago (expiry is at most 15 minutes). Start a new phone login.");
+    /// The phone-login API key is missing or wrong.
+    PhoneLoginUnauthorized => "phone_login_unauthorized", Some("Send Authorization: Bearer <PHONE_LOGIN_API_KEY> from the shop's server (never from a browser: phone login is merchant-initiated).");
+    /// The redirect variant's id_token names another backchannel request.
+    CibaAuthReqIdMismatch => "ciba_auth_req_id_mismatch", Some("The id_token's authReqId (or auth_req_id) is not the auth_req_id of the phone login this callback belongs to: the code was issued for another request. Start a new phone login.");
+    /// The redirect variant's code was redeemed already.
+    PhoneLoginAlreadyUsed => "phone_login_already_used", Some("The login link from the phone works once: this login is done. Start a new phone login.");
+    /// A webhook delivery whose signature, content hash or signed headers do not verify.
+    WebhookSignatureInvalid => "webhook_signature_invalid", Some("Vipps Webhooks API: Authorization must be HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=<base64>, keyed with the webhook's secret (VIPPS_WEBHOOK_SECRET), and x-ms-content-sha256 the base64 SHA-256 of the body.");
+    /// A webhook delivery dated outside the freshness window.
+    WebhookStale => "webhook_stale", Some("The delivery's x-ms-date is more than 5 minutes from this server's clock: a replay, or a clock that is off.");
 }
 
 /// An error with a stable [`ErrorCode`], a message and an optional hint.

@@ -76,6 +76,39 @@ pub fn validate_id_token_claims(
     expected: &IdTokenExpectations<'_>,
     now: u64,
 ) -> Result<IdTokenClaims> {
+    validate_claims(jwt, expected, true, now)
+}
+
+/// The CIBA redirect variant's id_token (Vipps, `login_to_webpage`): the same checks
+/// but step 11, as Vipps sends no `nonce` there (`expected.nonce` is not read), and
+/// instead the claim `authReqId` (Vipps' real tokens; the prose says `auth_req_id`:
+/// either is accepted) must equal the `auth_req_id` the start answered, compared in
+/// constant time.
+pub fn validate_ciba_redirect_claims(
+    jwt: &UnverifiedJwt,
+    expected: &IdTokenExpectations<'_>,
+    auth_req_id: &str,
+    now: u64,
+) -> Result<IdTokenClaims> {
+    let claims = validate_claims(jwt, expected, false, now)?;
+    let named = str_claim(&jwt.claims, "authReqId")
+        .or_else(|| str_claim(&jwt.claims, "auth_req_id"))
+        .unwrap_or("");
+    if auth_req_id.is_empty() || !bool::from(named.as_bytes().ct_eq(auth_req_id.as_bytes())) {
+        return Err(fail(
+            ErrorCode::CibaAuthReqIdMismatch,
+            "the id_token's authReqId is not the auth_req_id of this phone login".into(),
+        ));
+    }
+    Ok(claims)
+}
+
+fn validate_claims(
+    jwt: &UnverifiedJwt,
+    expected: &IdTokenExpectations<'_>,
+    check_nonce: bool,
+    now: u64,
+) -> Result<IdTokenClaims> {
     let c = &jwt.claims;
 
     // Step 2: iss MUST exactly match the issuer (Vipps' ends in `/`).
@@ -148,7 +181,7 @@ pub fn validate_id_token_claims(
     let nonce = str_claim(c, "nonce").unwrap_or("");
     let nonce_ok =
         !expected.nonce.is_empty() && bool::from(nonce.as_bytes().ct_eq(expected.nonce.as_bytes()));
-    if !nonce_ok {
+    if check_nonce && !nonce_ok {
         return Err(fail(
             ErrorCode::IdTokenNonceMismatch,
             "the id_token's nonce is not the one this login sent".into(),
@@ -247,6 +280,66 @@ mod tests {
         validate_id_token_claims(&jwt(c), &expect(), NOW)
             .unwrap_err()
             .code()
+    }
+
+    #[test]
+    fn ciba_redirect_variant_string_aud_no_nonce_and_auth_req_id() {
+        let redirect = |edit: &dyn Fn(&mut Value)| {
+            let mut c = vipps_claims();
+            c["aud"] = json!("client-1");
+            c.as_object_mut().unwrap().remove("nonce");
+            c["authReqId"] = json!("req-1");
+            edit(&mut c);
+            validate_ciba_redirect_claims(&jwt(c), &expect(), "req-1", NOW)
+        };
+        assert_eq!(
+            redirect(&|_| {}).unwrap().sub,
+            "c06c4afe-d9e1-4c5d-939a-177d752a0944"
+        );
+        // The prose's name for the claim is accepted too.
+        redirect(&|c| {
+            let o = c.as_object_mut().unwrap();
+            o.remove("authReqId");
+            o.insert("auth_req_id".into(), json!("req-1"));
+        })
+        .unwrap();
+        let code = |edit: &dyn Fn(&mut Value)| redirect(edit).unwrap_err().code();
+        assert_eq!(
+            code(&|c| c["authReqId"] = json!("req-2")),
+            ErrorCode::CibaAuthReqIdMismatch
+        );
+        assert_eq!(
+            code(&|c| {
+                c.as_object_mut().unwrap().remove("authReqId");
+            }),
+            ErrorCode::CibaAuthReqIdMismatch
+        );
+        // Every other check still holds.
+        assert_eq!(
+            code(&|c| c["aud"] = json!("other")),
+            ErrorCode::IdTokenAudienceMismatch
+        );
+        assert_eq!(
+            code(&|c| c["iss"] = json!("https://evil.example/")),
+            ErrorCode::IdTokenIssuerMismatch
+        );
+        assert_eq!(
+            code(&|c| c["exp"] = json!(NOW - 3600)),
+            ErrorCode::IdTokenExpired
+        );
+        assert_eq!(
+            code(&|c| c["iat"] = json!(NOW + 3600)),
+            ErrorCode::IdTokenIssuedInFuture
+        );
+        // The browser flow's validator still wants the nonce.
+        let mut c = vipps_claims();
+        c.as_object_mut().unwrap().remove("nonce");
+        assert_eq!(
+            validate_id_token_claims(&jwt(c), &expect(), NOW)
+                .unwrap_err()
+                .code(),
+            ErrorCode::IdTokenNonceMismatch
+        );
     }
 
     #[test]

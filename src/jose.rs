@@ -1,6 +1,8 @@
 //! Compact JWS parsing (RFC 7515 7.1) for id_tokens: split, decode, and refuse every
-//! algorithm but RS256 before any key is looked at (OIDC Core 3.1.3.7 step 7; never
-//! `none`, never `HS*` with a public key as the secret).
+//! algorithm but the one expected before any key is looked at (OIDC Core 3.1.3.7 step
+//! 7; never `none`, never `HS*` with a public key as the secret). RS256 everywhere but
+//! in the CIBA redirect variant, whose id_tokens Vipps signs with ES256
+//! ([`UnverifiedJwt::parse_es256`]: P-256, the signature as raw `r || s`, RFC 7518 3.4).
 
 use crate::error::{Error, ErrorCode, Result};
 use base64ct::{Base64UrlUnpadded, Encoding};
@@ -42,6 +44,21 @@ fn decode(part: &str, what: &str) -> Result<Vec<u8>> {
 impl UnverifiedJwt {
     /// Splits and decodes a compact JWS, allowing only `alg: RS256`.
     pub fn parse(token: &str) -> Result<Self> {
+        Self::parse_alg(token, "RS256")
+    }
+
+    /// The same for ES256 only: the CIBA redirect variant's id_tokens (Vipps). The
+    /// signature must be the 64 bytes of `r || s` (RFC 7518 3.4), which WebCrypto's
+    /// ECDSA verify takes as it is.
+    pub fn parse_es256(token: &str) -> Result<Self> {
+        let jwt = Self::parse_alg(token, "ES256")?;
+        if jwt.signature.len() != 64 {
+            return Err(malformed("its ES256 signature is not 64 bytes (r || s)"));
+        }
+        Ok(jwt)
+    }
+
+    fn parse_alg(token: &str, alg: &str) -> Result<Self> {
         let mut parts = token.split('.');
         let (Some(h), Some(p), Some(s), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -50,11 +67,11 @@ impl UnverifiedJwt {
         };
         let header: JoseHeader = serde_json::from_slice(&decode(h, "header")?)
             .map_err(|_| malformed("its header is not a JSON object with alg"))?;
-        if header.alg != "RS256" {
+        if header.alg != alg {
             return Err(Error::new(
                 ErrorCode::IdTokenAlgNotAllowed,
                 format!(
-                    "the id_token is signed with \"{}\"; only RS256 is accepted",
+                    "the id_token is signed with \"{}\"; only {alg} is accepted",
                     header.alg
                 ),
             )
@@ -115,6 +132,47 @@ mod tests {
         assert_eq!(
             UnverifiedJwt::parse(&token).unwrap_err().code(),
             ErrorCode::IdTokenAlgNotAllowed
+        );
+    }
+
+    #[test]
+    fn es256_only_where_asked_for_with_a_raw_signature() {
+        let sig = Base64UrlUnpadded::encode_string(&[7u8; 64]);
+        let token = format!(
+            "{}.{}.{sig}",
+            b64(r#"{"alg":"ES256","kid":"ec-1"}"#),
+            b64(r#"{"sub":"a"}"#)
+        );
+        let jwt = UnverifiedJwt::parse_es256(&token).unwrap();
+        assert_eq!(jwt.signature.len(), 64);
+        assert_eq!(jwt.header.kid.as_deref(), Some("ec-1"));
+        // The browser flow's parser still refuses it, and ES256 refuses everything else.
+        assert_eq!(
+            UnverifiedJwt::parse(&token).unwrap_err().code(),
+            ErrorCode::IdTokenAlgNotAllowed
+        );
+        for alg in ["RS256", "none", "HS256", "ES384", "es256"] {
+            let token = format!(
+                "{}.{}.{sig}",
+                b64(&format!(r#"{{"alg":"{alg}"}}"#)),
+                b64("{}")
+            );
+            assert_eq!(
+                UnverifiedJwt::parse_es256(&token).unwrap_err().code(),
+                ErrorCode::IdTokenAlgNotAllowed,
+                "{alg}"
+            );
+        }
+        // A DER-encoded signature (not r || s) is no ES256 JWS signature.
+        let der = format!(
+            "{}.{}.{}",
+            b64(r#"{"alg":"ES256"}"#),
+            b64("{}"),
+            b64(&"x".repeat(70))
+        );
+        assert_eq!(
+            UnverifiedJwt::parse_es256(&der).unwrap_err().code(),
+            ErrorCode::IdTokenMalformed
         );
     }
 

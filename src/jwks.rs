@@ -16,7 +16,7 @@ pub const REFETCH_COOLDOWN_SECS: u64 = 60;
 /// More keys than this in one document is not a JWKS we trust.
 pub const MAX_KEYS: usize = 16;
 
-/// One RSA public key.
+/// One public key: RSA (RS256) or EC P-256 (ES256, the CIBA redirect variant).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Jwk {
     pub kty: String,
@@ -32,6 +32,29 @@ pub struct Jwk {
     /// Exponent, base64url.
     #[serde(default)]
     pub e: String,
+    /// EC keys: the curve (`P-256`) and the point's coordinates, base64url.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub crv: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub x: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub y: String,
+}
+
+impl Jwk {
+    /// Whether this key can check a signature of `alg` (RS256: RSA; ES256: EC P-256).
+    pub fn fits(&self, alg: &str) -> bool {
+        let alg_ok = self.alg.as_deref().is_none_or(|a| a == alg);
+        let use_ok = self.use_.as_deref().is_none_or(|u| u == "sig");
+        let shape = match alg {
+            "RS256" => self.kty == "RSA" && !self.n.is_empty() && !self.e.is_empty(),
+            "ES256" => {
+                self.kty == "EC" && self.crv == "P-256" && !self.x.is_empty() && !self.y.is_empty()
+            }
+            _ => false,
+        };
+        alg_ok && use_ok && shape
+    }
 }
 
 #[derive(Deserialize)]
@@ -39,8 +62,8 @@ struct JwkSet {
     keys: Vec<serde_json::Value>,
 }
 
-/// Reads a JWKS, keeping the RSA signing keys usable for RS256 and skipping others
-/// (EC keys, encryption keys) rather than failing on them.
+/// Reads a JWKS, keeping the signing keys usable for RS256 (RSA) or ES256 (EC P-256)
+/// and skipping others (other curves, encryption keys) rather than failing on them.
 pub fn parse_jwks(body: &[u8]) -> Result<Vec<Jwk>> {
     let set: JwkSet = serde_json::from_slice(body).map_err(|_| {
         Error::new(
@@ -61,13 +84,7 @@ pub fn parse_jwks(body: &[u8]) -> Result<Vec<Jwk>> {
         .keys
         .into_iter()
         .filter_map(|k| serde_json::from_value::<Jwk>(k).ok())
-        .filter(|k| {
-            k.kty == "RSA"
-                && !k.n.is_empty()
-                && !k.e.is_empty()
-                && k.use_.as_deref().is_none_or(|u| u == "sig")
-                && k.alg.as_deref().is_none_or(|a| a == "RS256")
-        })
+        .filter(|k| k.fits("RS256") || k.fits("ES256"))
         .collect())
 }
 
@@ -98,12 +115,24 @@ impl JwksCache {
     /// the only key there is. Answering `Fetch` for an unknown `kid` starts its
     /// cooldown.
     pub fn lookup(&mut self, kid: Option<&str>, now: u64) -> KeyLookup<'_> {
+        self.lookup_for("RS256", kid, now)
+    }
+
+    /// [`JwksCache::lookup`] among the keys that fit `alg` only ([`Jwk::fits`]): an
+    /// RS256 token never gets the EC key, nor an ES256 one an RSA key.
+    pub fn lookup_for(&mut self, alg: &str, kid: Option<&str>, now: u64) -> KeyLookup<'_> {
         let fresh = self
             .fetched_at
             .is_some_and(|t| now.saturating_sub(t) < JWKS_MAX_AGE_SECS);
+        let fitting: Vec<usize> = (0..self.keys.len())
+            .filter(|&i| self.keys.get(i).is_some_and(|k| k.fits(alg)))
+            .collect();
         let found = match kid {
-            Some(kid) => self.keys.iter().position(|k| k.kid.as_deref() == Some(kid)),
-            None if self.keys.len() == 1 => Some(0),
+            Some(kid) => fitting
+                .iter()
+                .copied()
+                .find(|&i| self.keys.get(i).and_then(|k| k.kid.as_deref()) == Some(kid)),
+            None if fitting.len() == 1 => fitting.first().copied(),
             None => None,
         };
         match (found, fresh) {
@@ -145,10 +174,35 @@ mod tests {
     ]}"#;
 
     #[test]
-    fn keeps_rsa_signing_keys_only() {
+    fn keeps_rsa_and_p256_signing_keys_only() {
         let keys = parse_jwks(VIPPS_LIKE.as_bytes()).unwrap();
         let kids: Vec<_> = keys.iter().map(|k| k.kid.as_deref().unwrap()).collect();
-        assert_eq!(kids, ["public:aaaa", "public:bbbb"]);
+        assert_eq!(kids, ["public:aaaa", "public:bbbb", "ec"]);
+        let other_curve = r#"{"keys":[{"kty":"EC","kid":"p384","crv":"P-384","x":"a","y":"b"},
+            {"kty":"EC","kid":"es","crv":"P-256","alg":"ES256","use":"sig","x":"a","y":"b"},
+            {"kty":"EC","kid":"noy","crv":"P-256","x":"a"}]}"#;
+        let keys = parse_jwks(other_curve.as_bytes()).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].kid.as_deref(), Some("es"));
+    }
+
+    #[test]
+    fn each_algorithm_finds_only_its_own_keys() {
+        let mut cache = JwksCache::default();
+        cache.replace(parse_jwks(VIPPS_LIKE.as_bytes()).unwrap(), 0);
+        assert!(
+            matches!(cache.lookup_for("ES256", Some("ec"), 1), KeyLookup::Found(k) if k.crv == "P-256" && k.x == "a")
+        );
+        // An RS256 token naming the EC key's kid is not given it, nor the reverse.
+        assert_eq!(cache.lookup(Some("ec"), 1), KeyLookup::Fetch);
+        assert_eq!(
+            cache.lookup_for("ES256", Some("public:aaaa"), 30),
+            KeyLookup::Unknown
+        );
+        // Without a kid: the only key of that kind.
+        assert!(
+            matches!(cache.lookup_for("ES256", None, 200), KeyLookup::Found(k) if k.kid.as_deref() == Some("ec"))
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod authorize;
 pub mod begin;
 pub mod binding;
 pub mod callback;
+pub mod ciba;
 pub mod completion;
 pub mod discovery;
 pub mod error;
@@ -27,6 +28,8 @@ pub mod jwks;
 pub mod login;
 pub mod machine;
 pub mod options;
+pub mod phone;
+pub mod phone_login;
 pub mod random;
 pub mod redirect_uri;
 pub mod return_to;
@@ -37,6 +40,7 @@ pub mod token;
 pub mod transaction;
 mod uri;
 pub mod userinfo;
+pub mod webhook;
 
 #[cfg(feature = "browser")]
 pub mod browser;

@@ -6,7 +6,7 @@
 //! adapter (the Worker's `fetch`, the native tests' HTTP client).
 //!
 //! The machines: [`crate::begin::Begin`] (start a login), [`crate::completion::Completion`]
-//! (finish it). The phone-number login (CIBA) is to be another one of the same kind.
+//! (finish it), [`crate::ciba::PhoneTokens`] (verify a login from phone number's tokens).
 
 use crate::discovery::{process_discovery_response, ProviderMetadata};
 use crate::error::{Error, ErrorCode, Result};

@@ -85,3 +85,42 @@ proptest! {
         }
     }
 }
+
+/// Phone numbers, HTTP dates, webhook headers and ids, with their separators.
+fn phone_like() -> impl Strategy<Value = String> {
+    proptest::string::string_regex("[0-9+ ().,:;=&\\-A-Za-zæ€\\x00]{0,40}").unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn phone_login_readers_never_panic(input in prop_oneof![phone_like(), any::<String>()],
+                                       body in proptest::collection::vec(any::<u8>(), 0..64)) {
+        use vipps_login::webhook::{parse_http_date, ping_auth_req_id, verify_delivery, Delivery};
+        if let Ok(hint) = vipps_login::phone::login_hint(&input) {
+            let digits = &hint["urn:msisdn:".len()..];
+            prop_assert!((10..=15).contains(&digits.len()));
+            prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()));
+        }
+        let _ = vipps_login::phone::check_binding_message(&input);
+        let _ = parse_http_date(&input);
+        let _ = vipps_login::ciba::retry_after_secs(Some(&input), 1_800_000_000);
+        let _ = ping_auth_req_id(&body);
+        let _ = ping_auth_req_id(input.as_bytes());
+        let delivery = Delivery {
+            method: "POST",
+            path_and_query: "/webhooks/vipps",
+            host: "shop.example",
+            date: Some(&input),
+            content_sha256: Some(&input),
+            authorization: Some(&input),
+            body: &body,
+        };
+        prop_assert!(verify_delivery(&delivery, b"secret", 1_800_000_000).is_err());
+        let keys = vipps_login::phone_login::PhoneLoginKeys::derive(b"0123456789abcdef0123456789abcdef").unwrap();
+        prop_assert!(keys.auth_req_id_of(&input).is_none());
+        prop_assert!(!keys.issued_state(&input));
+        let _ = vipps_login::jose::UnverifiedJwt::parse_es256(&input);
+    }
+}

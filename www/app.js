@@ -3,6 +3,7 @@
 import init, {
   createLogin, checkRedirectUri, parseCallback, randomNonce, createPkce,
 } from "/pkg/vipps_login.js";
+import { startPhoneLogin } from "./phone-login.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -297,6 +298,7 @@ async function startWorkerPanels() {
   showLoginOptions(workerConfig.options);
   $("login-frontend").addEventListener("click", onLoginFrontEnd);
   $("logout").addEventListener("click", onLogout);
+  startPhoneLogin(workerConfig);
   // The playground's defaults follow the Worker's settings.
   $("client-id").value = workerConfig.clientId;
   if (workerConfig.environment === "custom") {

@@ -195,7 +195,18 @@ export type ErrorCode =
   | "login_refused"
   | "login_hook_failed"
   | "session_invalid"
-  | "config_invalid";
+  | "config_invalid"
+  | "phone_number_invalid"
+  | "binding_message_invalid"
+  | "vipps_invalid_user"
+  | "vipps_old_app"
+  | "vipps_rate_limited"
+  | "phone_login_not_found"
+  | "phone_login_unauthorized"
+  | "ciba_auth_req_id_mismatch"
+  | "phone_login_already_used"
+  | "webhook_signature_invalid"
+  | "webhook_stale";
 
 /** Structured context some errors carry. */
 export interface ErrorDetails {

@@ -154,6 +154,8 @@ pub struct Config {
     pub debug_routes: bool,
     pub client_secret: Secret,
     pub session_secret: Secret,
+    /// Login from phone number (CIBA): [`super::phone_settings`].
+    pub phone: super::phone_settings::PhoneSettings,
 }
 
 impl Config {
@@ -375,6 +377,7 @@ impl Config {
 
         let state_key = StateKey::derive(session_secret.expose().as_bytes())
             .map_err(|e| ConfigError::from_core(SESSION_SECRET, &e))?;
+        let phone = super::phone_settings::parse(&optional, &base_path, &session_secret)?;
         let credentials = ClientCredentials {
             client_id: client_id.clone(),
             client_secret: client_secret.clone(),
@@ -404,6 +407,7 @@ impl Config {
             system_headers,
             client_secret,
             session_secret,
+            phone,
         })
     }
 

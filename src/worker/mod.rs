@@ -19,6 +19,11 @@ pub mod body;
 pub mod callback;
 pub mod complete;
 pub mod config;
+pub mod es256;
+pub mod phone_callback;
+pub mod phone_login;
+pub mod phone_logins;
+pub mod phone_settings;
 pub mod respond;
 pub mod session;
 pub mod transactions;
@@ -31,6 +36,7 @@ use serde_json::json;
 use std::rc::Rc;
 use worker::{console_log, event, Context, Env, Headers, Method, Request, Response};
 
+pub use phone_logins::PhoneLogins;
 pub use transactions::LoginTransactions;
 
 /// Largest body accepted on a `POST`, enforced while reading.
@@ -64,6 +70,11 @@ fn methods_of(path: &str, config: &Config) -> Option<&'static [Method]> {
         "/callback" => &[Method::Get, Method::Post],
         "/api/login" | "/api/callback" | "/api/confirm" | "/api/logout" => &[Method::Post],
         "/api/_memory" if config.debug_routes => &[Method::Get],
+        // Login from phone number: only with PHONE_LOGIN_API_KEY (phone_settings).
+        "/api/phone-login" if config.phone.enabled() => &[Method::Post],
+        p if p.starts_with(phone_login::STATUS_PREFIX) && config.phone.enabled() => &[Method::Get],
+        "/webhooks/vipps" if config.phone.pings() => &[Method::Post],
+        "/phone-callback" if config.phone.redirects() => &[Method::Get],
         _ => return None,
     })
 }
@@ -153,6 +164,16 @@ async fn route(mut req: Request, env: &Env, full_path: &str) -> worker::Result<A
             "/login" => authorize::login(&req, env, &config).await?,
             "/callback" => callback::callback(&req, env, &config).await?,
             "/api/_memory" => Answer::ok(memory_report()?)?,
+            "/phone-callback" => phone_callback::callback(&req, env, &config).await?,
+            p if p.starts_with(phone_login::STATUS_PREFIX) => {
+                match phone_login::refuse_unauthorized(&req, &config)? {
+                    Some(refused) => refused,
+                    None => {
+                        let id = &p[phone_login::STATUS_PREFIX.len()..];
+                        phone_login::status(id, env, &config).await?
+                    }
+                }
+            }
             _ => session::session(&req, &config)?,
         }
     };
@@ -190,6 +211,11 @@ async fn post_route(
     if path == "/api/logout" {
         return session::logout(config);
     }
+    if path == "/api/phone-login" {
+        if let Some(refused) = phone_login::refuse_unauthorized(req, config)? {
+            return Ok(refused);
+        }
+    }
     let body = match read_body(req).await? {
         Ok(body) => body,
         Err(answer) => return Ok(answer),
@@ -198,6 +224,8 @@ async fn post_route(
         "/api/login" => authorize::api_login(req, &body, env, config).await,
         "/api/callback" => callback::api_callback(req, &body, env, config).await,
         "/api/confirm" => callback::api_confirm(req, &body, env, config).await,
+        "/api/phone-login" => phone_login::start(&body, env, config).await,
+        "/webhooks/vipps" => phone_login::ping(req, &body, env, config).await,
         _ => callback::confirm_form(req, &body, env, config).await,
     }
 }
@@ -380,8 +408,12 @@ fn add_cors(response: &mut Response, origin: Option<&str>) -> worker::Result<()>
 /// customers only see words meant for them).
 fn log_request(method: &Method, path: &str, answer: &Answer, started: f64) {
     let ms = (js_sys::Date::now() - started).max(0.0) as u64;
-    // Paths are caller-chosen: bounded, and JSON-escaped by serde_json.
-    let path: String = path.chars().take(200).collect();
+    // Paths are caller-chosen: bounded, and JSON-escaped by serde_json. A phone
+    // login's id (it names Vipps' auth_req_id) is not logged.
+    let path: String = match path.find(phone_login::STATUS_PREFIX) {
+        Some(i) => format!("{}{}{{id}}", &path[..i], phone_login::STATUS_PREFIX),
+        None => path.chars().take(200).collect(),
+    };
     let status = answer.response.status_code();
     let mut line = json!({ "method": method.as_ref(), "path": path, "status": status, "ms": ms });
     if let Some(error) = answer.error {
@@ -442,6 +474,35 @@ mod tests {
         assert!(methods_of("/api/_memory", &c).is_none());
         let debug = config(&[(config::VIPPS_DEBUG_ROUTES, "true")]);
         assert!(methods_of("/api/_memory", &debug).is_some());
+        // Login from phone number: only with its API key; ping and callback when set up.
+        for route in [
+            "/api/phone-login",
+            "/api/phone-login/x",
+            "/webhooks/vipps",
+            "/phone-callback",
+        ] {
+            assert!(methods_of(route, &c).is_none(), "{route}");
+        }
+        let key = (
+            "PHONE_LOGIN_API_KEY",
+            "phone-login-api-key-0123456789abcdef",
+        );
+        let phone = config(&[key]);
+        assert!(methods_of("/api/phone-login", &phone).is_some_and(|m| m == [Method::Post]));
+        assert!(methods_of("/api/phone-login/x", &phone).is_some_and(|m| m == [Method::Get]));
+        assert!(methods_of("/webhooks/vipps", &phone).is_none());
+        assert!(methods_of("/phone-callback", &phone).is_none());
+        let all = config(&[
+            key,
+            ("VIPPS_CIBA_MODE", "ping"),
+            ("VIPPS_WEBHOOK_SECRET", "whsec"),
+            (
+                "VIPPS_PHONE_REDIRECT_URI",
+                "http://127.0.0.1:8787/phone-callback",
+            ),
+        ]);
+        assert!(methods_of("/webhooks/vipps", &all).is_some_and(|m| m == [Method::Post]));
+        assert!(methods_of("/phone-callback", &all).is_some_and(|m| m == [Method::Get]));
     }
 
     #[test]

@@ -251,6 +251,12 @@ Continue only if you are {name} and you just started this login yourself.</p>\
     Ok(response)
 }
 
+/// A plain page of this Worker's look (the phone's page in the redirect variant of
+/// login from phone number): `body` is HTML the caller has escaped.
+pub fn plain_page(status: u16, title: &str, body: &str) -> worker::Result<Response> {
+    html_response(status, page(&escape_html(title), body))
+}
+
 fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">\

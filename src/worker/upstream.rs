@@ -46,6 +46,19 @@ pub async fn send(
     limit: usize,
     transport: Transport<'_>,
 ) -> Result<HttpResponse, Error> {
+    send_with_retry_after(request, what, timeout_ms, limit, transport)
+        .await
+        .map(|(response, _)| response)
+}
+
+/// [`send`], also handing back the answer's `Retry-After` header (CIBA: HTTP 429).
+pub async fn send_with_retry_after(
+    request: &HttpRequest,
+    what: &str,
+    timeout_ms: u32,
+    limit: usize,
+    transport: Transport<'_>,
+) -> Result<(HttpResponse, Option<String>), Error> {
     let signal = AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(timeout_ms));
     let hook = matches!(transport, Transport::Binding(_)) || what == Purpose::HandOff.describe();
     let (timeout, unreachable, too_large) = if hook {
@@ -125,7 +138,7 @@ async fn try_send(
     signal: &AbortSignal,
     limit: usize,
     transport: Transport<'_>,
-) -> worker::Result<Option<HttpResponse>> {
+) -> worker::Result<Option<(HttpResponse, Option<String>)>> {
     let headers = Headers::new();
     for (name, value) in &request.headers {
         headers.set(name, value)?;
@@ -148,10 +161,11 @@ async fn try_send(
     if matches!(body::declared(length.as_deref(), limit), Declared::TooLarge) {
         return Ok(None);
     }
+    let retry_after = response.headers().get("retry-after")?;
     let Some(body) = body::read_limited(response.stream()?, limit).await? else {
         return Ok(None);
     };
-    Ok(Some(HttpResponse { status, body }))
+    Ok(Some((HttpResponse { status, body }, retry_after)))
 }
 
 thread_local! {

@@ -57,7 +57,7 @@ export const PARTNER_MSN = "123456";
  * (client_secret_post). Its request log (`METHOD path status ms`, no query strings) is
  * collected in `requests`; `control(path, body)` posts to `/_emulator/{path}`.
  */
-export async function startEmulator(redirectUri) {
+export async function startEmulator(redirectUri, { settings = "", users = "" } = {}) {
   const dir = await mkdtemp(join(tmpdir(), "vipps-worker-emulator-"));
   const config = join(dir, "config.toml");
   const unit = (name, id, secret, method) => `
@@ -73,6 +73,7 @@ scopes = ["openid", "name", "email", "phoneNumber", "address", "birthDate", "nin
     config,
     `[settings]
 sub_secret = "worker-test"
+${settings}
 ${unit("Worker test shop", CLIENT_ID, CLIENT_SECRET, "client_secret_basic")}
 ${unit("Worker post shop", POST_CLIENT_ID, POST_CLIENT_SECRET, "client_secret_post")}
 ${unit("Worker partner shop", PARTNER_CLIENT_ID, PARTNER_CLIENT_SECRET, "client_secret_basic")}msn = "${PARTNER_MSN}"
@@ -108,6 +109,7 @@ email = "kari@example.no"
 phone_number = "4798765432"
 birthdate = "1990-09-23"
 nin = "23099012345"
+${users}
 `,
   );
   const child = spawn(join(root, "target/debug/vipps-login-emulator"), ["--port", "0", "--config", config], {
@@ -176,7 +178,10 @@ async function workerOptions(name, spec) {
     ],
     compatibilityDate: compatibility,
     // As in wrangler.toml: one SQLite-backed object per transaction.
-    durableObjects: { LOGIN_TRANSACTIONS: { className: "LoginTransactions", useSQLite: true } },
+    durableObjects: {
+      LOGIN_TRANSACTIONS: { className: "LoginTransactions", useSQLite: true },
+      PHONE_LOGINS: { className: "PhoneLogins", useSQLite: true },
+    },
     bindings,
     serviceBindings: spec.vipps ? (spec.services ?? {}) : {},
   };
