@@ -129,6 +129,7 @@ impl Harness {
             client_id: unit.client_id.clone(),
             client_secret: Secret::new(unit.client_secret.clone()),
             method: TokenAuthMethod::parse(&unit.token_auth_method).unwrap(),
+            partner: None,
         }
     }
 

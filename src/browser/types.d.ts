@@ -194,6 +194,12 @@ export type ErrorCode =
   | "option_not_allowed"
   | "login_refused"
   | "login_hook_failed"
+  | "partner_keys_invalid"
+  | "partner_token_failed"
+  | "consent_webhook_too_large"
+  | "consent_webhook_malformed"
+  | "consent_webhook_event_unknown"
+  | "consent_webhook_stale"
   | "session_invalid"
   | "config_invalid";
 

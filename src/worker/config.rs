@@ -379,6 +379,7 @@ impl Config {
             client_id: client_id.clone(),
             client_secret: client_secret.clone(),
             method: token_auth_method,
+            partner: None,
         };
         Ok(Config {
             base_path,
