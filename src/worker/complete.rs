@@ -7,13 +7,14 @@
 
 use super::config::Config;
 use super::transactions::{now_secs, ClaimReply, ClaimRequest, TransactionStore};
-use super::upstream;
+use super::{partner, upstream};
 use crate::binding::BrowserBinding;
 use crate::callback::{read_callback_params, vipps_error};
 use crate::completion::{Completion, TokenClient, VerifiedLogin};
 use crate::error::{Error, ErrorCode, Result};
 use crate::handoff::HandOffTarget;
 use crate::session::{seal, Session};
+use crate::token::ClientCredentials;
 use crate::transaction::{CompletedLogin, LoginTransaction};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::Value;
@@ -209,7 +210,10 @@ pub fn hand_off_target(env: &Env, config: &Config) -> Option<HandOffTarget> {
     })
 }
 
-/// The core's completion (the hand-off included), then the session.
+/// The core's completion (the hand-off included), then the session. With partner keys
+/// the partner token comes first ([`partner::credentials`]); a cached one the token
+/// endpoint refuses (`invalid_client`, before the code is looked at) is fetched anew
+/// and the completion runs once more.
 async fn redeem(
     env: &Env,
     config: &Config,
@@ -217,18 +221,38 @@ async fn redeem(
     query: &str,
     confirm: bool,
 ) -> Result<CompletedLogin> {
-    let client = TokenClient {
-        issuer: &config.issuer,
-        credentials: &config.credentials,
-        system_headers: &config.system_headers,
-        leeway_secs: config.clock_leeway_secs,
-    };
     let target = hand_off_target(env, config);
-    let verified = upstream::run(env, &config.issuer, config.http_timeout_ms, |cache| {
-        Completion::start(transaction, query, client, cache, now_secs())
-            .map(|(machine, first)| (machine.hand_off_to(target.as_ref(), confirm), first))
-    })
-    .await?;
+    let (credentials, fetched) = partner::credentials(config, false).await?;
+    let run = |credentials: ClientCredentials, transaction: LoginTransaction| {
+        let target = target.clone();
+        async move {
+            let client = TokenClient {
+                issuer: &config.issuer,
+                credentials: &credentials,
+                system_headers: &config.system_headers,
+                leeway_secs: config.clock_leeway_secs,
+            };
+            upstream::run(env, &config.issuer, config.http_timeout_ms, |cache| {
+                Completion::start(transaction, query, client, cache, now_secs())
+                    .map(|(machine, first)| (machine.hand_off_to(target.as_ref(), confirm), first))
+            })
+            .await
+        }
+    };
+    let partner = config.partner_keys.is_some();
+    let verified = match run(credentials, transaction.clone()).await {
+        Err(e) if partner && !fetched && e.code() == ErrorCode::TokenInvalidClient => {
+            partner::forget();
+            let (credentials, _) = partner::credentials(config, true).await?;
+            run(credentials, transaction).await
+        }
+        other => other,
+    };
+    let verified = if partner {
+        verified.map_err(partner::partner_hint)?
+    } else {
+        verified?
+    };
     completed(config, &verified, now_secs())
 }
 

@@ -19,6 +19,8 @@ pub mod body;
 pub mod callback;
 pub mod complete;
 pub mod config;
+pub mod consent;
+pub mod partner;
 pub mod respond;
 pub mod session;
 pub mod transactions;
@@ -64,6 +66,8 @@ fn methods_of(path: &str, config: &Config) -> Option<&'static [Method]> {
         "/callback" => &[Method::Get, Method::Post],
         "/api/login" | "/api/callback" | "/api/confirm" | "/api/logout" => &[Method::Post],
         "/api/_memory" if config.debug_routes => &[Method::Get],
+        // Vipps' consent-revoked webhook: text/plain, server to server.
+        "/webhooks/consent-revoked" => &[Method::Post],
         _ => return None,
     })
 }
@@ -142,7 +146,9 @@ async fn route(mut req: Request, env: &Env, full_path: &str) -> worker::Result<A
         add_cors(&mut answer.response, cors_origin)?;
         return Ok(answer);
     }
-    let mut answer = if method == Method::Post {
+    let mut answer = if path == "/webhooks/consent-revoked" {
+        consent::consent_revoked(&mut req, env, &config).await?
+    } else if method == Method::Post {
         match refuse_post(&req, &config, path, origin.as_deref())? {
             Some(refused) => refused,
             None => post_route(&mut req, env, &config, path).await?,
