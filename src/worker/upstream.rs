@@ -148,6 +148,13 @@ async fn try_send(
     if matches!(body::declared(length.as_deref(), limit), Declared::TooLarge) {
         return Ok(None);
     }
+    // A response without a body (a hook's `204`, `new Response(null)`) has no stream.
+    if !matches!(response.body(), worker::ResponseBody::Stream(_)) {
+        return Ok(Some(HttpResponse {
+            status,
+            body: Vec::new(),
+        }));
+    }
     let Some(body) = body::read_limited(response.stream()?, limit).await? else {
         return Ok(None);
     };
