@@ -17,7 +17,10 @@ fn app_to_app(emu: &Emu, app_callback_uri: Option<&str>) -> Vec<(String, String)
 #[tokio::test]
 async fn a_registered_app_callback_uri_gets_a_code() {
     let emu = Emu::shipped().await;
-    for uri in ["https://shop.example/app/vipps-return", "myshop://vipps/return"] {
+    for uri in [
+        "https://shop.example/app/vipps-return",
+        "myshop://vipps/return",
+    ] {
         let resp = emu.authorize(&app_to_app(&emu, Some(uri))).await;
         assert!(expect_redirect(&resp).has("code"), "{uri}");
     }

@@ -32,7 +32,8 @@ async fn receiver(status: u16) -> (String, tokio::task::JoinHandle<String>) {
                 break;
             }
         }
-        let answer = format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let answer =
+            format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         socket.write_all(answer.as_bytes()).await.unwrap();
         String::from_utf8_lossy(&got).to_string()
     });
@@ -53,8 +54,14 @@ async fn the_webhook_is_text_plain_alg_none_with_the_pairwise_sub() {
     let answer: Value = resp.json().await.unwrap();
     assert_eq!(answer["status"], 204);
     let request = task.await.unwrap();
-    assert!(request.starts_with("POST /hooks/consent HTTP/1.1\r\n"), "{request}");
-    assert!(request.contains("Content-Type: text/plain\r\n"), "{request}");
+    assert!(
+        request.starts_with("POST /hooks/consent HTTP/1.1\r\n"),
+        "{request}"
+    );
+    assert!(
+        request.contains("Content-Type: text/plain\r\n"),
+        "{request}"
+    );
     let jwt = answer["jwt"].as_str().unwrap();
     assert!(request.ends_with(jwt), "{request}");
     let parts: Vec<&str> = jwt.split('.').collect();
