@@ -211,9 +211,8 @@ pub fn hand_off_target(env: &Env, config: &Config) -> Option<HandOffTarget> {
 }
 
 /// The core's completion (the hand-off included), then the session. With partner keys
-/// the partner token comes first ([`partner::credentials`]); a cached one the token
-/// endpoint refuses (`invalid_client`, before the code is looked at) is fetched anew
-/// and the completion runs once more.
+/// the partner token comes first, and a cached one the token endpoint refuses is
+/// replaced once ([`partner::with_credentials`]).
 async fn redeem(
     env: &Env,
     config: &Config,
@@ -222,9 +221,8 @@ async fn redeem(
     confirm: bool,
 ) -> Result<CompletedLogin> {
     let target = hand_off_target(env, config);
-    let (credentials, fetched) = partner::credentials(config, false).await?;
-    let run = |credentials: ClientCredentials, transaction: LoginTransaction| {
-        let target = target.clone();
+    let verified = partner::with_credentials(config, |credentials: ClientCredentials| {
+        let (target, transaction) = (target.clone(), transaction.clone());
         async move {
             let client = TokenClient {
                 issuer: &config.issuer,
@@ -238,21 +236,8 @@ async fn redeem(
             })
             .await
         }
-    };
-    let partner = config.partner_keys.is_some();
-    let verified = match run(credentials, transaction.clone()).await {
-        Err(e) if partner && !fetched && e.code() == ErrorCode::TokenInvalidClient => {
-            partner::forget();
-            let (credentials, _) = partner::credentials(config, true).await?;
-            run(credentials, transaction).await
-        }
-        other => other,
-    };
-    let verified = if partner {
-        verified.map_err(partner::partner_hint)?
-    } else {
-        verified?
-    };
+    })
+    .await?;
     completed(config, &verified, now_secs())
 }
 

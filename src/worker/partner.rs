@@ -12,6 +12,7 @@ use crate::error::{Error, ErrorCode};
 use crate::partner::{access_token_request, process_access_token_response, PartnerToken};
 use crate::token::ClientCredentials;
 use std::cell::RefCell;
+use std::future::Future;
 
 /// Largest Access Token API answer read (a token response is about 2 KB).
 const MAX_RESPONSE_BYTES: usize = 32 * 1024;
@@ -74,4 +75,29 @@ pub fn partner_hint(e: Error) -> Error {
         return e;
     }
     e.with_hint("With partner keys the token endpoint got a fresh partner token (Authorization: Bearer) and Merchant-Serial-Number: VIPPS_MSN. invalid_client then means the partner does not act for that merchant serial number, Login is not activated for its sales unit, or VIPPS_PARTNER_* are the other environment's keys.")
+}
+
+/// Runs `attempt` (a token request, the CIBA start) with the client authentication
+/// [`credentials`] gives; with partner keys, an `invalid_client` to a cached token
+/// forgets it and runs `attempt` once more with a fresh one (Vipps refuses the client
+/// before it looks at the code or request, so nothing was spent), and a refusal of a
+/// fresh one gets [`partner_hint`].
+pub async fn with_credentials<T, F, Fut>(config: &Config, mut attempt: F) -> Result<T, Error>
+where
+    F: FnMut(ClientCredentials) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let (first, fetched) = credentials(config, false).await?;
+    if config.partner_keys.is_none() {
+        return attempt(first).await;
+    }
+    let outcome = match attempt(first).await {
+        Err(e) if !fetched && e.code() == ErrorCode::TokenInvalidClient => {
+            forget();
+            let (fresh, _) = credentials(config, true).await?;
+            attempt(fresh).await
+        }
+        other => other,
+    };
+    outcome.map_err(partner_hint)
 }
