@@ -343,3 +343,11 @@ pub fn approve(app: &Shared, auth: Authorization, user_id: &str) -> Response {
 pub fn ttl(secs: u64) -> i64 {
     i64::try_from(secs).unwrap_or(i64::MAX)
 }
+
+/// Authorize's scope rules, which the CIBA start shares (vipps-login-api.md, "CIBA").
+pub(crate) fn checked_scopes(
+    scope: &str,
+    unit: &SalesUnit,
+) -> Result<Vec<String>, (&'static str, String)> {
+    check_scopes(scope, unit)
+}

@@ -12,6 +12,9 @@ pub struct Config {
     #[serde(default)]
     pub settings: Settings,
     pub sales_units: Vec<SalesUnit>,
+    /// Webhooks API registrations (`[[webhooks]]`): where the CIBA ping goes.
+    #[serde(default)]
+    pub webhooks: Vec<crate::webhooks::Webhook>,
     pub users: Vec<User>,
     /// Partners: their own keys get an access token at `POST /accesstoken/get`, good at
     /// the token endpoint for the sales units holding one of their `msns`.
@@ -39,6 +42,12 @@ pub struct Settings {
     pub code_ttl_secs: u64,
     #[serde(default = "default_access_token_ttl")]
     pub access_token_ttl_secs: u64,
+    /// CIBA `interval`: the least time between two polls of one request.
+    #[serde(default = "default_ciba_interval")]
+    pub ciba_interval_secs: u64,
+    /// How long the CIBA redirect variant's `code` can be redeemed (30 s at Vipps).
+    #[serde(default = "default_ciba_redirect_code_ttl")]
+    pub ciba_redirect_code_ttl_secs: u64,
     #[serde(default = "default_id_token_ttl")]
     pub id_token_ttl_secs: u64,
     /// Lifetime of a partner access token (Vipps answers `expires_in: "86398"`).
@@ -51,6 +60,12 @@ fn default_code_ttl() -> u64 {
 }
 fn default_access_token_ttl() -> u64 {
     600
+}
+fn default_ciba_interval() -> u64 {
+    5
+}
+fn default_ciba_redirect_code_ttl() -> u64 {
+    30
 }
 fn default_id_token_ttl() -> u64 {
     3600
@@ -65,6 +80,8 @@ impl Default for Settings {
             sub_secret: "vipps-login-emulator-default-sub-secret".to_string(),
             code_ttl_secs: default_code_ttl(),
             access_token_ttl_secs: default_access_token_ttl(),
+            ciba_interval_secs: default_ciba_interval(),
+            ciba_redirect_code_ttl_secs: default_ciba_redirect_code_ttl(),
             id_token_ttl_secs: default_id_token_ttl(),
             partner_token_ttl_secs: default_partner_token_ttl(),
         }
@@ -227,6 +244,8 @@ impl Config {
         for (name, value) in [
             ("code_ttl_secs", s.code_ttl_secs),
             ("access_token_ttl_secs", s.access_token_ttl_secs),
+            ("ciba_interval_secs", s.ciba_interval_secs),
+            ("ciba_redirect_code_ttl_secs", s.ciba_redirect_code_ttl_secs),
             ("id_token_ttl_secs", s.id_token_ttl_secs),
             ("partner_token_ttl_secs", s.partner_token_ttl_secs),
         ] {
@@ -361,7 +380,7 @@ impl Config {
                 }
             }
         }
-        Ok(())
+        crate::webhooks::validate(self)
     }
 }
 
@@ -400,7 +419,7 @@ mod tests {
         let c = Config::shipped_default();
         assert!(c.sales_unit_by_client_id("demo-client").is_some());
         assert!(c.sales_unit_by_msn("123456").is_some());
-        for id in ["ola", "kari", "emil", "sven"] {
+        for id in ["ola", "kari", "emil", "lise", "sven"] {
             assert!(c.user(id).is_some(), "{id}");
         }
     }

@@ -71,7 +71,7 @@ pub async fn send(State(app): State<Shared>, body: Bytes) -> Response {
         &request.user,
     );
     let jwt = unsigned_jwt(&sub, app.clock.now());
-    match deliver::post(&url, "text/plain", &[], jwt.as_bytes()).await {
+    match deliver::post(&url, "text/plain", &[], jwt.clone().into_bytes()).await {
         Ok(status) => json(StatusCode::OK, &json!({ "status": status, "jwt": jwt })),
         Err(why) => json(
             StatusCode::BAD_GATEWAY,

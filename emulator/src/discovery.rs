@@ -1,4 +1,4 @@
-//! Discovery document, JWKS, and the CIBA placeholder.
+//! Discovery document and JWKS.
 
 use std::time::Duration;
 
@@ -72,13 +72,13 @@ pub async fn jwks(State(app): State<Shared>) -> Response {
             &json!({ "error": "temporarily_unavailable" }),
         );
     }
-    let keys = app.keys().jwks();
+    let mut keys = app.keys().jwks();
+    // The ES256 key of the CIBA redirect variant, after the RSA keys.
+    if let (Ok(ec), Some(list)) = (
+        crate::es256::EcKey::test_key(),
+        keys.get_mut("keys").and_then(|k| k.as_array_mut()),
+    ) {
+        list.push(ec.jwk());
+    }
     json(StatusCode::OK, &keys)
-}
-
-pub async fn ciba() -> Response {
-    json(
-        StatusCode::NOT_IMPLEMENTED,
-        &json!({ "error": "not_implemented" }),
-    )
 }

@@ -31,6 +31,11 @@ pub struct Faults {
     pub userinfo_not_json: bool,
     pub userinfo_delay_ms: u64,
     pub userinfo_huge: bool,
+    pub ciba_old_app: bool,
+    pub ciba_rate_limited: bool,
+    pub ciba_auth_req_id_snake: bool,
+    pub ciba_wrong_auth_req_id: bool,
+    pub ping_bad_signature: bool,
 }
 
 /// A `POST /_emulator/faults` body: only the fields given change.
@@ -64,6 +69,11 @@ pub struct FaultsPatch {
     userinfo_not_json: Option<bool>,
     userinfo_delay_ms: Option<u64>,
     userinfo_huge: Option<bool>,
+    ciba_old_app: Option<bool>,
+    ciba_rate_limited: Option<bool>,
+    ciba_auth_req_id_snake: Option<bool>,
+    ciba_wrong_auth_req_id: Option<bool>,
+    ping_bad_signature: Option<bool>,
 }
 
 /// The longest delay accepted for any `*_delay_ms` field (ten minutes).
@@ -114,7 +124,12 @@ impl Faults {
             userinfo_missing_sub,
             userinfo_not_json,
             userinfo_delay_ms,
-            userinfo_huge
+            userinfo_huge,
+            ciba_old_app,
+            ciba_rate_limited,
+            ciba_auth_req_id_snake,
+            ciba_wrong_auth_req_id,
+            ping_bad_signature
         );
         Ok(())
     }

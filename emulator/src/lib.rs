@@ -3,6 +3,7 @@
 //! See the crate's README for the behaviour.
 
 mod authorize;
+mod ciba;
 mod client_auth;
 mod clock;
 pub mod config;
@@ -12,6 +13,7 @@ mod control;
 mod dates;
 mod deliver;
 mod discovery;
+mod es256;
 mod faults;
 mod html;
 mod http;
@@ -28,6 +30,7 @@ mod state;
 mod sub;
 mod token;
 mod userinfo;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -73,6 +76,8 @@ pub async fn start(
 ) -> std::io::Result<Running> {
     let invalid = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, msg);
     let key = keys::SigningKey::test_key().map_err(invalid)?;
+    // The CIBA redirect variant's ES256 key: fail here rather than at the first token.
+    es256::EcKey::test_key().map_err(invalid)?;
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     let base_url = match public_url {

@@ -25,7 +25,7 @@ pub fn router(app: Shared) -> Router {
         .route(discovery::USERINFO_PATH, get(userinfo::userinfo))
         .route(
             "/vipps-login-ciba/api/backchannel/authentication",
-            post(discovery::ciba),
+            post(crate::ciba::start::start),
         )
         .route("/accesstoken/get", post(partner::access_token))
         .route("/_emulator/consent-revoked", post(consent::send))
@@ -39,6 +39,23 @@ pub fn router(app: Shared) -> Router {
         .route("/_emulator/rotate-key", post(control::rotate_key))
         .route("/_emulator/users", get(control::users))
         .route("/_emulator/clock", post(control::clock))
+        .route(
+            crate::ciba::phone::PHONE_PATH,
+            get(crate::ciba::phone::page),
+        )
+        .route(
+            crate::ciba::phone::DECISION_PATH,
+            post(crate::ciba::phone::decision),
+        )
+        .route("/_emulator/ciba", get(crate::ciba::control::list))
+        .route(
+            "/_emulator/ciba/decision",
+            post(crate::ciba::control::decision),
+        )
+        .route(
+            "/_emulator/webhooks",
+            get(crate::ciba::control::list_webhooks).post(crate::ciba::control::register_webhook),
+        )
         .fallback(not_found)
         .with_state(app)
         .layer(axum::middleware::from_fn(log::log_request))

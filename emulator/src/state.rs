@@ -115,6 +115,8 @@ pub struct Store {
     pub partner_tokens: HashMap<String, PartnerGrant>,
     pub faults: Faults,
     pub auto_approve: Option<String>,
+    /// CIBA requests, redirect codes and run-time webhooks.
+    pub ciba: crate::ciba::CibaStore,
 }
 
 impl Store {
@@ -137,5 +139,6 @@ impl Store {
         self.partner_tokens.clear();
         self.faults = Faults::default();
         self.auto_approve = None;
+        self.ciba = crate::ciba::CibaStore::default();
     }
 }

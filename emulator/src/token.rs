@@ -96,6 +96,13 @@ pub async fn token(
         Err(description) => return no_store(unauthorized(&description)),
     };
 
+    // The CIBA grants (poll and redirect variant).
+    if let Some(grant) = params
+        .non_empty("grant_type")
+        .filter(|g| crate::ciba::grant::handles(g))
+    {
+        return crate::ciba::grant::token(&app, unit, grant, &params, &faults);
+    }
     match params.non_empty("grant_type") {
         None => return bad_request("invalid_request", "The parameter 'grant_type' is missing."),
         Some("authorization_code") => {}

@@ -58,8 +58,11 @@ async fn the_webhook_is_text_plain_alg_none_with_the_pairwise_sub() {
         request.starts_with("POST /hooks/consent HTTP/1.1\r\n"),
         "{request}"
     );
+    // Header names are case-insensitive (RFC 9110 5.1).
     assert!(
-        request.contains("Content-Type: text/plain\r\n"),
+        request
+            .to_ascii_lowercase()
+            .contains("content-type: text/plain\r\n"),
         "{request}"
     );
     let jwt = answer["jwt"].as_str().unwrap();

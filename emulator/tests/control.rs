@@ -1,4 +1,4 @@
-//! Control endpoints (README: Control endpoints), CIBA stub, age rule.
+//! Control endpoints (README: Control endpoints), CIBA client auth, age rule.
 mod common;
 
 use common::*;
@@ -31,7 +31,7 @@ async fn users_lists_the_shipped_test_users_with_ids_and_names() {
         .map(|u| u["id"].as_str().expect("id").to_string())
         .collect();
     ids.sort();
-    assert_eq!(ids, ["emil", "kari", "ola", "sven"]);
+    assert_eq!(ids, ["emil", "kari", "lise", "ola", "sven"]);
     for u in &list {
         let id = u["id"].as_str().unwrap();
         assert_eq!(u["name"], emu.user(id)["name"].as_str().unwrap(), "{u}");
@@ -48,7 +48,8 @@ async fn users_follows_the_config() {
 }
 
 #[tokio::test]
-async fn ciba_is_not_implemented() {
+async fn ciba_needs_client_authentication() {
+    // The whole CIBA behaviour is in tests/ciba.rs; here: no longer the 501 stub.
     let emu = Emu::shipped().await;
     let resp = emu
         .http
@@ -58,9 +59,9 @@ async fn ciba_is_not_implemented() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     let j: Value = resp.json().await.expect("JSON");
-    assert_eq!(j["error"], "not_implemented");
+    assert_eq!(j["error"], "invalid_client");
 }
 
 #[tokio::test]

@@ -101,7 +101,15 @@ async fn jwks_lists_rsa_keys_with_public_uuid_kids() {
     let jwks = emu.jwks().await;
     let keys = jwks_keys(&jwks);
     assert!(!keys.is_empty(), "JWKS has a key");
-    for k in &keys {
+    assert_eq!(keys[0]["kty"], "RSA", "the RSA signing key comes first");
+    // The CIBA redirect variant's ES256 key is the last one (tests/ciba.rs checks it).
+    let ec: Vec<&Value> = keys.iter().filter(|k| k["kty"] == "EC").collect();
+    assert_eq!(ec.len(), 1, "one EC key: {jwks}");
+    assert_eq!(ec[0]["crv"], "P-256");
+    assert_eq!(ec[0]["alg"], "ES256");
+    assert_public_kid(ec[0]["kid"].as_str().expect("kid"));
+    assert!(ec[0].get("d").is_none(), "no private part in the JWKS");
+    for k in keys.iter().filter(|k| k["kty"] != "EC") {
         assert_eq!(k["kty"], "RSA");
         assert!(k["n"].as_str().is_some_and(|n| n.len() > 300), "n: {k}");
         assert!(k["e"].as_str().is_some_and(|e| !e.is_empty()), "e: {k}");

@@ -54,6 +54,11 @@ pub const BOOL_FAULTS: &[&str] = &[
     "userinfo_missing_sub",
     "userinfo_not_json",
     "userinfo_huge",
+    "ciba_old_app",
+    "ciba_rate_limited",
+    "ciba_auth_req_id_snake",
+    "ciba_wrong_auth_req_id",
+    "ping_bad_signature",
 ];
 
 /// Every delay (milliseconds) of the README's fault table.
