@@ -37,11 +37,12 @@ export const BUDGET_BYTES = ENTRIES[0].budget;
 export const GOAL_BYTES = ENTRIES[0].goal;
 
 /** Budget for the Worker bundle, gzip -9: issue 4's 250 KB, lowered to 225 KB (its size
- * after issue 10's cuts, 214 KB, plus ~5%) so the cuts stay made, then raised to 265 KB
- * for issue 11's login from phone number (CIBA poll, ping and redirect variants, the
- * PhoneLogins Durable Object, ES256, the Webhooks API check: +40 KB, 254 KB, plus ~4%);
- * the goal: issue 10's 100 KB. */
-export const WORKER_BUDGET_BYTES = 265 * 1024;
+ * after issue 10's cuts, 214 KB, plus ~5%) so the cuts stay made, then raised to 280 KB
+ * for issue 11 (266 KB, plus ~5%): login from phone number (CIBA poll, ping and redirect
+ * variants, the PhoneLogins Durable Object, ES256, the Webhooks API check: +40 KB), partner
+ * keys, the consent-revoked webhook and the app flows (+12 KB). The goal: issue 10's
+ * 100 KB. */
+export const WORKER_BUDGET_BYTES = 280 * 1024;
 export const WORKER_GOAL_BYTES = 100 * 1024;
 
 const root = new URL("../", import.meta.url);

@@ -98,7 +98,8 @@ fi
 origin="http://127.0.0.1:$DEMO_PORT"
 # wrangler.toml's redirect URIs name port 8787; on another port, the same paths on it.
 if [ "$DEMO_PORT" != 8787 ]; then
-  worker_vars+=(--var "VIPPS_REDIRECT_URI:$origin/callback" --var "VIPPS_APP_REDIRECT_URI:$origin/app/callback")
+  worker_vars+=(--var "VIPPS_REDIRECT_URI:$origin/callback" --var "VIPPS_APP_REDIRECT_URI:$origin/app/callback"
+    --var "VIPPS_PHONE_REDIRECT_URI:$origin/phone-callback")
 fi
 setsid npx wrangler dev --ip 127.0.0.1 --port "$DEMO_PORT" --show-interactive-dev-session=false \
   --persist-to "$root/.wrangler/state" ${worker_vars[@]+"${worker_vars[@]}"} </dev/null >"$tmp/worker.log" 2>&1 &

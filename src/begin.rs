@@ -25,6 +25,9 @@ pub struct OptionPolicy {
     pub final_redirect_is_app: bool,
     /// `acr_values` allowed (`VIPPS_ALLOWED_ACR_VALUES`).
     pub acr_values: Vec<String>,
+    /// `app_callback_uri` values allowed for the legacy `app_to_app` flow
+    /// (`VIPPS_APP_CALLBACK_URIS`), byte for byte.
+    pub app_callback_uris: Vec<String>,
 }
 
 /// The options one login asks for (query of `GET /login`, JSON of `POST /api/login`).
@@ -37,6 +40,9 @@ pub struct PerLogin {
     pub acr_values: Option<String>,
     /// A subset of the configured scopes, space separated (`openid` is always there).
     pub scope: Option<String>,
+    /// Legacy `requested_flow=app_to_app`: the URI that switches the phone back to the
+    /// merchant's app.
+    pub app_callback_uri: Option<String>,
 }
 
 impl PerLogin {
@@ -49,6 +55,7 @@ impl PerLogin {
             final_redirect_is_app: f.final_redirect_is_app,
             acr_values: f.acr_values.clone(),
             scope: f.scope.clone(),
+            app_callback_uri: f.app_callback_uri.clone(),
         }
     }
 }
@@ -107,6 +114,17 @@ impl OptionPolicy {
                 .all(|v| !v.is_empty() && self.acr_values.iter().any(|a| a == v));
             if !all_allowed {
                 return Err(not_allowed("acrValues", acr, "VIPPS_ALLOWED_ACR_VALUES"));
+            }
+        }
+        if let Some(uri) = &request.app_callback_uri {
+            // Vipps wants it registered like a redirect URI; the setting lists the ones
+            // registered, so a page cannot send the phone back to another app.
+            if !self.app_callback_uris.iter().any(|a| a == uri) {
+                return Err(not_allowed(
+                    "appCallbackUri",
+                    uri,
+                    "VIPPS_APP_CALLBACK_URIS",
+                ));
             }
         }
         if let Some(scope) = &request.scope {
@@ -233,6 +251,7 @@ impl<'a> Begin<'a> {
             final_redirect_is_app: self.request.final_redirect_is_app,
             market: self.request.market.clone(),
             acr_values: self.request.acr_values.clone(),
+            app_callback_uri: self.request.app_callback_uri.clone(),
             ..Default::default()
         };
         let login = create_login(&options)?;
@@ -295,6 +314,7 @@ mod tests {
             flows: vec!["automatic_return_from_vipps_app".into()],
             final_redirect_is_app: true,
             acr_values: vec!["urn:vipps:acr:app_auth".into()],
+            app_callback_uris: vec!["myapp://vipps/back".into()],
         }
     }
 
@@ -348,6 +368,7 @@ mod tests {
             final_redirect_is_app: Some(false),
             acr_values: Some("urn:vipps:acr:app_auth".into()),
             scope: Some("email".into()),
+            app_callback_uri: None,
         };
         let (step, _) = run(&issuer, request, None, &policy(), ProviderCache::default()).unwrap();
         let started = done(step);
@@ -448,6 +469,44 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code(), ErrorCode::MarketInvalid);
+    }
+
+    #[test]
+    fn vipps_quirk_app_to_app_callback_uri_only_when_a_setting_lists_it() {
+        let issuer = Issuer::new(EMULATOR).unwrap();
+        let mut policy = policy();
+        policy.flows.push("app_to_app".into());
+        let request = |uri: &str| PerLogin {
+            requested_flow: Some("app_to_app".into()),
+            app_callback_uri: Some(uri.into()),
+            ..Default::default()
+        };
+        let (step, _) = run(
+            &issuer,
+            request("myapp://vipps/back"),
+            None,
+            &policy,
+            ProviderCache::default(),
+        )
+        .unwrap();
+        let started = done(step);
+        assert!(started
+            .url
+            .contains("&requested_flow=app_to_app&app_callback_uri=myapp%3A%2F%2Fvipps%2Fback"));
+        assert_eq!(
+            started.transaction.requested_flow.as_deref(),
+            Some("app_to_app")
+        );
+        let e = run(
+            &issuer,
+            request("myapp://vipps/other"),
+            None,
+            &policy,
+            ProviderCache::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::OptionNotAllowed);
+        assert_eq!(e.detail("setting"), Some("VIPPS_APP_CALLBACK_URIS"));
     }
 
     #[test]

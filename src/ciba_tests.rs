@@ -17,6 +17,7 @@ fn client() -> ClientCredentials {
         client_id: "client-1".into(),
         client_secret: Secret::new("s3cret"),
         method: TokenAuthMethod::ClientSecretBasic,
+        partner: None,
     }
 }
 

@@ -249,6 +249,21 @@ error_codes! {
     LoginRefused => "login_refused", None;
     /// The shop's login hook failed, answered nonsense or not in time: no session.
     LoginHookFailed => "login_hook_failed", Some("The login hook (LOGIN_HOOK service binding or LOGIN_HOOK_URL) must answer 200 {\"claims\":{...}} or 403 {\"reason\":...} within VIPPS_HTTP_TIMEOUT_MS. Check its logs; a URL hook must check the Vipps-Login-Signature header with LOGIN_HOOK_SECRET.");
+    // Partner keys (the Access Token API).
+    /// `POST /accesstoken/get` refused the partner keys (401/403).
+    PartnerKeysInvalid => "partner_keys_invalid", Some("The Access Token API (POST /accesstoken/get) refused the partner keys: check VIPPS_PARTNER_CLIENT_ID, VIPPS_PARTNER_CLIENT_SECRET and VIPPS_PARTNER_SUBSCRIPTION_KEY (the partner's own keys and Ocp-Apim-Subscription-Key, not a sales unit's), and that they are for this environment: test and production keys differ.");
+    /// The Access Token API failed or answered something that is not a token.
+    PartnerTokenFailed => "partner_token_failed", Some("No partner access token came from POST /accesstoken/get (on the issuer's origin). Try again in a little while; check VIPPS_ENV / VIPPS_ISSUER.");
+
+    // The consent-revoked webhook (unsigned: a hint, never proof).
+    /// The body is over the limit.
+    ConsentWebhookTooLarge => "consent_webhook_too_large", Some("Vipps' consent-revoked webhook is a short text/plain JWT; bodies over 4 KiB are refused unread.");
+    /// Not an unsigned JWT (`alg: none`) with the payload's shape.
+    ConsentWebhookMalformed => "consent_webhook_malformed", Some("The consent-revoked webhook is text/plain base64url({\"alg\":\"none\"}).base64url({sub, event, iat, nbf, exp}). with no signature; anything else is refused.");
+    /// The payload's `event` is not `CONSENT_REVOKED`.
+    ConsentWebhookEventUnknown => "consent_webhook_event_unknown", Some("This endpoint takes only event CONSENT_REVOKED.");
+    /// Expired, too old, or not valid yet.
+    ConsentWebhookStale => "consent_webhook_stale", Some("The webhook's exp has passed, it was issued more than a day ago, or its nbf/iat is in the future: check the server clock (VIPPS_CLOCK_LEEWAY_SECS).");
     /// The session cookie is missing, tampered with or expired.
     SessionInvalid => "session_invalid", Some("Log in again.");
     /// A Worker setting is missing or malformed.

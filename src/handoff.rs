@@ -14,6 +14,11 @@
 //!   [`MAX_REASON_CHARS`]) is shown to the user;
 //! - anything else, or nothing in time: `login_hook_failed`, and no session: a login
 //!   whose data the shop could not store does not go ahead.
+//!
+//! The same hook, signed the same way, receives Vipps' consent-revoked webhook
+//! ([`crate::consent`]) as a second kind of body, [`ConsentRevokedBody`] (`type:
+//! "vipps_login.consent_revoked"`): a **hint** to re-check the user, never proof, as
+//! nobody signed it. Any 2xx answer means handed over.
 
 use crate::completion::VerifiedLogin;
 use crate::error::{Error, ErrorCode, Result};
@@ -83,6 +88,30 @@ pub struct HandOffBody<'a> {
     pub iat: u64,
 }
 
+/// What the shop receives for Vipps' consent-revoked webhook. Unauthenticated: anyone
+/// can send Vipps' unsigned JWT, so treat it as a reason to re-check (mark the
+/// account, ask for consent again at the next login), never as proof.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentRevokedBody<'a> {
+    /// `"vipps_login.consent_revoked"`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `"consent_revoked"`.
+    pub event: &'static str,
+    /// The user, pairwise per sales unit (as in `vipps_login.verified`).
+    pub sub: &'a str,
+    pub issuer: &'a str,
+    /// The webhook's own times, as Vipps wrote them (checked).
+    pub iat: u64,
+    pub nbf: u64,
+    pub exp: u64,
+    /// Always `false`: the webhook carries no signature.
+    pub verified: bool,
+    /// When this Worker received it.
+    pub received_at: u64,
+}
+
 /// `HMAC-SHA-256(secret, "<t>.<body>")`, hex.
 fn sign(secret: &[u8], timestamp: u64, body: &str) -> Result<String> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| {
@@ -119,7 +148,43 @@ pub fn hand_off_request(
         pending_confirmation,
         iat: now,
     };
-    let body = serde_json::to_string(&body)
+    signed_request(target, &body, now)
+}
+
+/// The hand-off of a consent-revoked webhook ([`ConsentRevokedBody`]) for `issuer`.
+pub fn consent_revoked_request(
+    target: &HandOffTarget,
+    revoked: &crate::consent::ConsentRevoked,
+    issuer: &str,
+    now: u64,
+) -> Result<HttpRequest> {
+    let body = ConsentRevokedBody {
+        kind: "vipps_login.consent_revoked",
+        event: "consent_revoked",
+        sub: &revoked.sub,
+        issuer,
+        iat: revoked.iat,
+        nbf: revoked.nbf,
+        exp: revoked.exp,
+        verified: false,
+        received_at: now,
+    };
+    signed_request(target, &body, now)
+}
+
+/// The shop's answer to a consent-revoked hand-off: any 2xx is handed over.
+pub fn process_consent_revoked_response(response: &HttpResponse) -> Result<()> {
+    match response.status {
+        200..=299 => Ok(()),
+        status => Err(failed(format!(
+            "the login hook answered HTTP {status} to the consent-revoked webhook"
+        ))),
+    }
+}
+
+/// `POST` JSON to the hook, signed when it has a secret.
+fn signed_request(target: &HandOffTarget, body: &impl Serialize, now: u64) -> Result<HttpRequest> {
+    let body = serde_json::to_string(body)
         .map_err(|_| Error::new(ErrorCode::LoginHookFailed, "the hand-off cannot be encoded"))?;
     let mut headers = vec![
         ("Content-Type", "application/json".to_string()),
@@ -329,6 +394,41 @@ mod tests {
                 &body[..body.len().min(60)]
             );
         }
+    }
+
+    #[test]
+    fn a_consent_revoked_hint_is_signed_like_a_login() {
+        let target = HandOffTarget {
+            url: "https://shop.example/hook".into(),
+            secret: Some(Secret::new("hook-secret-0123456789abcdef0123")),
+        };
+        let revoked = crate::consent::ConsentRevoked {
+            sub: "s-1".into(),
+            iat: 10,
+            nbf: 10,
+            exp: 20,
+        };
+        let r = consent_revoked_request(&target, &revoked, "https://i/", 15).unwrap();
+        let body: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(body["type"], "vipps_login.consent_revoked");
+        assert_eq!(body["event"], "consent_revoked");
+        assert_eq!(body["sub"], "s-1");
+        assert_eq!(body["verified"], false);
+        assert_eq!(body["receivedAt"], 15);
+        let header = r.header(SIGNATURE_HEADER).unwrap();
+        assert!(verify_signature(
+            b"hook-secret-0123456789abcdef0123",
+            header,
+            &r.body,
+            15
+        ));
+        assert!(process_consent_revoked_response(&response(204, "")).is_ok());
+        assert_eq!(
+            process_consent_revoked_response(&response(500, ""))
+                .unwrap_err()
+                .code(),
+            ErrorCode::LoginHookFailed
+        );
     }
 
     #[test]

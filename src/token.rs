@@ -61,6 +61,18 @@ pub struct ClientCredentials {
     pub client_id: String,
     pub client_secret: Secret,
     pub method: TokenAuthMethod,
+    /// The other way in: a partner's access token for the merchant serial number
+    /// ([`crate::partner`]). When set, it replaces the client secret (and `method`).
+    pub partner: Option<PartnerCredential>,
+}
+
+/// Vipps' partner keys at the token endpoint (and the CIBA start): `Authorization:
+/// Bearer {partner token}` plus `Merchant-Serial-Number: {msn}` instead of the sales
+/// unit's client_id and secret. `Debug` hides the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerCredential {
+    pub access_token: Secret,
+    pub msn: String,
 }
 
 /// Vipps' optional `Vipps-System-*` headers (mandatory for platforms and partners), at
@@ -121,12 +133,22 @@ fn form_encode(s: &str) -> String {
 
 /// Client authentication on a request to the token endpoint (every grant) or the CIBA
 /// start: `client_secret_basic` puts it in `Authorization`, `client_secret_post` in the
-/// form. Vipps accepts only the one chosen for the sales unit in the portal.
+/// form. Vipps accepts only the one chosen for the sales unit in the portal. With
+/// partner keys, the partner's token and the merchant serial number instead (Vipps:
+/// "Partners: `Authorization: Bearer {partner token}` plus `Merchant-Serial-Number`").
 pub fn authenticate(
     client: &ClientCredentials,
     headers: &mut Vec<(&'static str, String)>,
     form: &mut form_urlencoded::Serializer<'_, String>,
 ) {
+    if let Some(partner) = &client.partner {
+        headers.push((
+            "Authorization",
+            format!("Bearer {}", partner.access_token.expose()),
+        ));
+        headers.push(("Merchant-Serial-Number", partner.msn.clone()));
+        return;
+    }
     match client.method {
         TokenAuthMethod::ClientSecretBasic => {
             // RFC 6749 2.3.1: form-urlencode id and secret, then base64 "id:secret".
@@ -300,6 +322,7 @@ mod tests {
             client_id: "client:1".into(),
             client_secret: Secret::new("s3cr%t +x"),
             method,
+            partner: None,
         }
     }
 
@@ -494,6 +517,28 @@ mod tests {
             hint.contains("client_secret_basic or client_secret_post")
                 && hint.contains("environment")
         );
+    }
+
+    #[test]
+    fn vipps_partner_keys_send_bearer_and_merchant_serial_number() {
+        let mut c = client(TokenAuthMethod::ClientSecretPost);
+        c.partner = Some(PartnerCredential {
+            access_token: Secret::new("partner-token-1"),
+            msn: "123456".into(),
+        });
+        let r = token_request(
+            "https://x/t",
+            &c,
+            "c",
+            "https://s/cb",
+            None,
+            &SystemHeaders::default(),
+        )
+        .unwrap();
+        assert_eq!(r.header("authorization"), Some("Bearer partner-token-1"));
+        assert_eq!(r.header("merchant-serial-number"), Some("123456"));
+        assert!(!r.body.contains("client_secret") && !r.body.contains("client_id"));
+        assert!(!format!("{c:?}").contains("partner-token-1"));
     }
 
     #[test]

@@ -144,9 +144,12 @@ pub struct FrontEndLogin {
     /// A subset of the Worker's scopes, space separated.
     #[serde(default)]
     pub scope: Option<String>,
+    /// Legacy `requestedFlow: "app_to_app"`: one of `VIPPS_APP_CALLBACK_URIS`.
+    #[serde(default)]
+    pub app_callback_uri: Option<String>,
 }
 
-debug_redacted!(FrontEndLogin { state, return_to, market, requested_flow, final_redirect_is_app, acr_values, scope; nonce, code_verifier });
+debug_redacted!(FrontEndLogin { state, return_to, market, requested_flow, final_redirect_is_app, acr_values, scope, app_callback_uri; nonce, code_verifier });
 
 impl FrontEndLogin {
     /// Refuses values too weak to bind a login: the nonce needs 128 bits

@@ -62,6 +62,7 @@ impl Harness {
                 flows: vec![AUTOMATIC_RETURN.into()],
                 final_redirect_is_app: true,
                 acr_values: vec![APP_AUTH.into()],
+                app_callback_uris: Vec::new(),
             },
             config: Config::shipped_default(),
             system_headers: SystemHeaders::this_library(
@@ -129,6 +130,7 @@ impl Harness {
             client_id: unit.client_id.clone(),
             client_secret: Secret::new(unit.client_secret.clone()),
             method: TokenAuthMethod::parse(&unit.token_auth_method).unwrap(),
+            partner: None,
         }
     }
 
@@ -455,6 +457,7 @@ async fn every_per_login_option_reaches_the_authorization_url_and_vipps_accepts_
         final_redirect_is_app: Some(false),
         acr_values: Some(APP_AUTH.into()),
         scope: Some("name email".into()),
+        app_callback_uri: None,
     };
     let flow = h.login_with("demo-client", None, request, "ola").await;
     for (name, value) in [

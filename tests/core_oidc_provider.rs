@@ -146,6 +146,7 @@ impl Rp {
             client_id: CLIENT_ID.into(),
             client_secret: Secret::new(secret),
             method: TokenAuthMethod::ClientSecretBasic,
+            partner: None,
         }
     }
 

@@ -103,6 +103,7 @@ fn nothing_secret_in_debug() {
         client_id: "client-1".into(),
         client_secret: Secret::new(SECRET),
         method: TokenAuthMethod::ClientSecretPost,
+        partner: None,
     };
     assert_hidden("ClientCredentials", format!("{credentials:?}"), &[SECRET]);
     let verifier = vipps_login::PkceCodeVerifier::new(VERIFIER).unwrap();

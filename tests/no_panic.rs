@@ -84,6 +84,24 @@ proptest! {
             prop_assert!(login.url.len() <= 2000);
         }
     }
+
+    #[test]
+    fn consent_webhook_and_partner_token_readers_never_panic(
+        body in proptest::collection::vec(any::<u8>(), 0..600),
+        parts in proptest::collection::vec(prop_oneof![
+            Just("eyJhbGciOiJub25lIn0".to_string()),
+            Just(".".to_string()),
+            Just("=".to_string()),
+            "[A-Za-z0-9_-]{0,40}",
+        ], 0..8),
+        now in any::<u64>(),
+        leeway in any::<u64>(),
+    ) {
+        let _ = vipps_login::consent::decode_consent_revoked(&body, now, leeway);
+        let _ = vipps_login::consent::decode_consent_revoked(parts.concat().as_bytes(), now, leeway);
+        let response = vipps_login::http::HttpResponse { status: 200, body };
+        let _ = vipps_login::partner::process_access_token_response(&response, now);
+    }
 }
 
 /// Phone numbers, HTTP dates, webhook headers and ids, with their separators.

@@ -163,6 +163,10 @@ ensure sufficient entropy."
         ));
     }
 
+    if params.get("requested_flow") == Some("app_to_app") {
+        check_app_callback_uri(params.get("app_callback_uri"), unit)?;
+    }
+
     let pkce = match challenge {
         None => None,
         Some(challenge) => match params.non_empty("code_challenge_method") {
@@ -193,6 +197,47 @@ ensure sufficient entropy."
         acr,
         requested_at: now,
     })
+}
+
+/// Legacy `requested_flow=app_to_app`: the `app_callback_uri` that switches the phone
+/// back to the merchant's app must be a usable URI (absolute, no `#`, a custom scheme
+/// with a path: Vipps' rules for redirect URIs) and registered for the sales unit, byte
+/// for byte.
+fn check_app_callback_uri(uri: Option<&str>, unit: &SalesUnit) -> Result<(), Refusal> {
+    let Some(uri) = uri.filter(|u| !u.is_empty()) else {
+        return Err((
+            "invalid_app_callback_uri",
+            "requested_flow=app_to_app needs app_callback_uri.".into(),
+        ));
+    };
+    let scheme_ok = uri.split_once(':').is_some_and(|(scheme, _)| {
+        scheme
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    let after_scheme = uri.split_once(':').map(|(_, rest)| rest).unwrap_or("");
+    let without_slashes = after_scheme.trim_start_matches('/');
+    if !scheme_ok
+        || uri.contains('#')
+        || uri.chars().any(|c| c.is_whitespace() || c.is_control())
+        || without_slashes.is_empty()
+    {
+        return Err((
+            "invalid_app_callback_uri",
+            format!("The app_callback_uri {uri:?} is not valid: it must be absolute, without '#', and a custom scheme needs a path (myapp://callback)."),
+        ));
+    }
+    if !unit.app_callback_uris.iter().any(|u| u == uri) {
+        return Err((
+            "app_callback_uri_not_registered",
+            format!("The app_callback_uri {uri:?} is not registered for this sales unit."),
+        ));
+    }
+    Ok(())
 }
 
 fn check_scopes(scope: &str, unit: &SalesUnit) -> Result<Vec<String>, Refusal> {

@@ -1,4 +1,6 @@
-//! Client authentication at the token endpoint: the sales unit's one method only.
+//! Client authentication at the token endpoint (and the CIBA start): the sales unit's
+//! one method only, or a partner's access token (`Authorization: Bearer` plus
+//! `Merchant-Serial-Number`) for a sales unit holding one of the partner's msns.
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -20,6 +22,9 @@ pub fn authenticate<'a>(
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<&'a SalesUnit, String> {
+    if let Some(token) = bearer(headers) {
+        return partner(app, headers, params, &token);
+    }
     let basic = match headers.get(header::AUTHORIZATION) {
         None => None,
         Some(value) => Some(parse_basic(value).ok_or_else(|| {
@@ -81,6 +86,75 @@ pub fn authenticate<'a>(
     if !matches {
         return Err(format!(
             "{FAILED} The provided client secret did not match."
+        ));
+    }
+    Ok(unit)
+}
+
+/// The token of `Authorization: Bearer <token>`, if that is the scheme.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+/// Vipps' partner keys: the partner's access token (from `POST /accesstoken/get`) and
+/// `Merchant-Serial-Number` naming a sales unit the partner acts for.
+fn partner<'a>(
+    app: &'a App,
+    headers: &HeaderMap,
+    params: &Params,
+    token: &str,
+) -> Result<&'a SalesUnit, String> {
+    if params.get("client_secret").is_some() {
+        return Err(format!(
+            "{FAILED} Use one client authentication method: both a partner Bearer token and client_secret in the body were sent."
+        ));
+    }
+    let now = app.clock.now();
+    let partner_id = {
+        let store = app.store();
+        let grant = store
+            .partner_tokens
+            .iter()
+            .find(|(t, _)| bool::from(t.as_bytes().ct_eq(token.as_bytes())))
+            .map(|(_, g)| (g.partner.clone(), g.expires_at));
+        match grant {
+            None => return Err(format!("{FAILED} The partner access token is unknown.")),
+            Some((_, expires_at)) if now >= expires_at => {
+                return Err(format!("{FAILED} The partner access token has expired."))
+            }
+            Some((partner, _)) => partner,
+        }
+    };
+    let msn = headers
+        .get("merchant-serial-number")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| {
+            format!("{FAILED} A partner token needs the Merchant-Serial-Number header.")
+        })?;
+    let acts_for = app
+        .config
+        .partners
+        .iter()
+        .find(|p| p.client_id == partner_id)
+        .is_some_and(|p| p.msns.iter().any(|m| m == msn));
+    let unit = app.config.sales_unit_by_msn(msn).filter(|_| acts_for);
+    let Some(unit) = unit else {
+        return Err(format!(
+            "{FAILED} The partner does not act for merchant serial number {msn:?}."
+        ));
+    };
+    if params
+        .get("client_id")
+        .is_some_and(|id| id != unit.client_id)
+    {
+        return Err(format!(
+            "{FAILED} The client_id in the body is not the sales unit of the Merchant-Serial-Number."
         ));
     }
     Ok(unit)

@@ -16,6 +16,21 @@ pub struct Config {
     #[serde(default)]
     pub webhooks: Vec<crate::webhooks::Webhook>,
     pub users: Vec<User>,
+    /// Partners: their own keys get an access token at `POST /accesstoken/get`, good at
+    /// the token endpoint for the sales units holding one of their `msns`.
+    #[serde(default)]
+    pub partners: Vec<Partner>,
+}
+
+/// A partner's keys (Vipps: "partner keys") and the merchants it acts for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Partner {
+    pub client_id: String,
+    pub client_secret: String,
+    pub subscription_key: String,
+    /// Merchant serial numbers of the sales units it may log in for.
+    pub msns: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -35,6 +50,9 @@ pub struct Settings {
     pub ciba_redirect_code_ttl_secs: u64,
     #[serde(default = "default_id_token_ttl")]
     pub id_token_ttl_secs: u64,
+    /// Lifetime of a partner access token (Vipps answers `expires_in: "86398"`).
+    #[serde(default = "default_partner_token_ttl")]
+    pub partner_token_ttl_secs: u64,
 }
 
 fn default_code_ttl() -> u64 {
@@ -52,6 +70,9 @@ fn default_ciba_redirect_code_ttl() -> u64 {
 fn default_id_token_ttl() -> u64 {
     3600
 }
+fn default_partner_token_ttl() -> u64 {
+    86398
+}
 
 impl Default for Settings {
     fn default() -> Self {
@@ -62,6 +83,7 @@ impl Default for Settings {
             ciba_interval_secs: default_ciba_interval(),
             ciba_redirect_code_ttl_secs: default_ciba_redirect_code_ttl(),
             id_token_ttl_secs: default_id_token_ttl(),
+            partner_token_ttl_secs: default_partner_token_ttl(),
         }
     }
 }
@@ -97,6 +119,13 @@ pub struct SalesUnit {
     /// Partners send `msn` instead of `client_id` to authorize.
     #[serde(default)]
     pub msn: Option<String>,
+    /// `app_callback_uri`s registered for `requested_flow=app_to_app`, compared byte
+    /// for byte like redirect URIs.
+    #[serde(default)]
+    pub app_callback_uris: Vec<String>,
+    /// Where `POST /_emulator/consent-revoked` delivers the webhook by default.
+    #[serde(default)]
+    pub consent_revoked_url: Option<String>,
 }
 
 fn default_auth_method() -> String {
@@ -185,6 +214,24 @@ impl Config {
             .find(|u| u.msn.as_deref() == Some(msn))
     }
 
+    /// The partner whose keys these are (compared in constant time).
+    pub fn partner_by_keys(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        subscription_key: &str,
+    ) -> Option<&Partner> {
+        use subtle::ConstantTimeEq;
+        self.partners.iter().find(|p| {
+            let same = p.client_id.as_bytes().ct_eq(client_id.as_bytes())
+                & p.client_secret.as_bytes().ct_eq(client_secret.as_bytes())
+                & p.subscription_key
+                    .as_bytes()
+                    .ct_eq(subscription_key.as_bytes());
+            bool::from(same)
+        })
+    }
+
     pub fn user(&self, id: &str) -> Option<&User> {
         self.users.iter().find(|u| u.id == id)
     }
@@ -200,6 +247,7 @@ impl Config {
             ("ciba_interval_secs", s.ciba_interval_secs),
             ("ciba_redirect_code_ttl_secs", s.ciba_redirect_code_ttl_secs),
             ("id_token_ttl_secs", s.id_token_ttl_secs),
+            ("partner_token_ttl_secs", s.partner_token_ttl_secs),
         ] {
             if value == 0 {
                 return Err(format!("settings.{name}: must be at least 1"));
@@ -248,6 +296,22 @@ impl Config {
                     ));
                 }
             }
+            for uri in &unit.app_callback_uris {
+                if uri.is_empty() || uri.contains('#') || uri.chars().any(char::is_whitespace) {
+                    return Err(format!(
+                        "{}: {uri:?} is not a usable app callback URI (empty, whitespace or '#')",
+                        at("app_callback_uris")
+                    ));
+                }
+            }
+            if let Some(url) = &unit.consent_revoked_url {
+                if crate::deliver::parse_http_url(url).is_none() {
+                    return Err(format!(
+                        "{}: {url:?} must be an http://host[:port]/path URL",
+                        at("consent_revoked_url")
+                    ));
+                }
+            }
             if let Some(msn) = &unit.msn {
                 if msn.is_empty() || !msn.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(format!("{}: {msn:?} must be digits", at("msn")));
@@ -267,6 +331,18 @@ impl Config {
                         at("msn"),
                         unit.msn.as_deref().unwrap_or_default()
                     ));
+                }
+            }
+        }
+
+        for (i, partner) in self.partners.iter().enumerate() {
+            let at = |field: &str| format!("partners[{i}].{field}");
+            non_empty(&at("client_id"), &partner.client_id)?;
+            non_empty(&at("client_secret"), &partner.client_secret)?;
+            non_empty(&at("subscription_key"), &partner.subscription_key)?;
+            for msn in &partner.msns {
+                if self.sales_unit_by_msn(msn).is_none() {
+                    return Err(format!("{}: no sales unit has msn {msn:?}", at("msns")));
                 }
             }
         }

@@ -7,7 +7,7 @@ use axum::Router;
 use serde_json::json;
 
 use crate::state::Shared;
-use crate::{authorize, control, discovery, landing, log, token, userinfo};
+use crate::{authorize, consent, control, discovery, landing, log, partner, token, userinfo};
 
 const ISSUER_PATH: &str = "/access-management-1.0/access";
 
@@ -27,6 +27,8 @@ pub fn router(app: Shared) -> Router {
             "/vipps-login-ciba/api/backchannel/authentication",
             post(crate::ciba::start::start),
         )
+        .route("/accesstoken/get", post(partner::access_token))
+        .route("/_emulator/consent-revoked", post(consent::send))
         .route("/_emulator/health", get(control::health))
         .route("/_emulator/reset", post(control::reset))
         .route("/_emulator/auto-approve", post(control::auto_approve))

@@ -100,11 +100,19 @@ pub struct AccessGrant {
     pub expires_at: i64,
 }
 
+/// A partner access token (`POST /accesstoken/get`).
+pub struct PartnerGrant {
+    /// The partner's `client_id`.
+    pub partner: String,
+    pub expires_at: i64,
+}
+
 #[derive(Default)]
 pub struct Store {
     pub pending: HashMap<String, Pending>,
     pub codes: HashMap<String, CodeGrant>,
     pub tokens: HashMap<String, AccessGrant>,
+    pub partner_tokens: HashMap<String, PartnerGrant>,
     pub faults: Faults,
     pub auto_approve: Option<String>,
     /// CIBA requests, redirect codes and run-time webhooks.
@@ -119,6 +127,8 @@ impl Store {
             .retain(|_, c| c.expires_at.saturating_add(KEEP_EXPIRED_SECS) > now);
         self.tokens
             .retain(|_, t| t.expires_at.saturating_add(KEEP_EXPIRED_SECS) > now);
+        self.partner_tokens
+            .retain(|_, t| t.expires_at.saturating_add(KEEP_EXPIRED_SECS) > now);
     }
 
     /// What `/_emulator/reset` clears.
@@ -126,6 +136,7 @@ impl Store {
         self.pending.clear();
         self.codes.clear();
         self.tokens.clear();
+        self.partner_tokens.clear();
         self.faults = Faults::default();
         self.auto_approve = None;
         self.ciba = crate::ciba::CibaStore::default();

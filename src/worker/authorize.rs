@@ -3,7 +3,7 @@
 //! settings allow, store the transaction under its state, and bind it to this browser
 //! with the binding cookie ([`crate::binding`], RFC 9700 4.7.1).
 
-use super::config::Config;
+use super::config::{Config, APP_FLOWS};
 use super::respond::{
     error_answer, error_answer_with_status, json_response, login_failed, redirect, Answer,
 };
@@ -126,6 +126,18 @@ pub async fn login(req: &Request, env: &Env, config: &Config) -> worker::Result<
     };
     // Where a failure sends the customer: the shop's page the login was for.
     let return_to = safe_return_to(request.return_to.as_deref()).to_string();
+    if let Some(flow) = request
+        .requested_flow
+        .as_deref()
+        .filter(|f| APP_FLOWS.contains(f))
+    {
+        // The app flows come back to an app, never to this route's /callback.
+        let e = Error::new(
+            ErrorCode::OptionNotAllowed,
+            format!("requestedFlow \"{flow}\" is for an iOS or Android app: start it with POST /api/login"),
+        );
+        return login_failed(&e, config, Some(&return_to));
+    }
     let (binding, _) = browser_binding(req, config)?;
     let redirect_uri = &config.redirect_uri;
     let started = match begin(env, config, redirect_uri, request, None, &binding).await {
@@ -179,7 +191,16 @@ pub async fn api_login(
     // The front-end flow comes back to its own page (VIPPS_APP_REDIRECT_URI) when one is
     // set; the transaction keeps that URI for the token request.
     let request = PerLogin::from_front_end(&front_end);
-    let redirect_uri = config.app_redirect_uri();
+    // An app flow comes back to the app's universal link / app link
+    // (VIPPS_MOBILE_REDIRECT_URI); the policy has refused it unless a setting allows it.
+    let app_flow = request
+        .requested_flow
+        .as_deref()
+        .is_some_and(|f| APP_FLOWS.contains(&f));
+    let redirect_uri = match (&config.mobile_redirect_uri, app_flow) {
+        (Some(uri), true) => uri.as_str(),
+        _ => config.app_redirect_uri(),
+    };
     let started = match begin(
         env,
         config,

@@ -7,13 +7,14 @@
 
 use super::config::Config;
 use super::transactions::{now_secs, ClaimReply, ClaimRequest, TransactionStore};
-use super::upstream;
+use super::{partner, upstream};
 use crate::binding::BrowserBinding;
 use crate::callback::{read_callback_params, vipps_error};
 use crate::completion::{Completion, TokenClient, VerifiedLogin};
 use crate::error::{Error, ErrorCode, Result};
 use crate::handoff::HandOffTarget;
 use crate::session::{seal, Session};
+use crate::token::ClientCredentials;
 use crate::transaction::{CompletedLogin, LoginTransaction};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::Value;
@@ -209,7 +210,9 @@ pub fn hand_off_target(env: &Env, config: &Config) -> Option<HandOffTarget> {
     })
 }
 
-/// The core's completion (the hand-off included), then the session.
+/// The core's completion (the hand-off included), then the session. With partner keys
+/// the partner token comes first, and a cached one the token endpoint refuses is
+/// replaced once ([`partner::with_credentials`]).
 async fn redeem(
     env: &Env,
     config: &Config,
@@ -217,16 +220,22 @@ async fn redeem(
     query: &str,
     confirm: bool,
 ) -> Result<CompletedLogin> {
-    let client = TokenClient {
-        issuer: &config.issuer,
-        credentials: &config.credentials,
-        system_headers: &config.system_headers,
-        leeway_secs: config.clock_leeway_secs,
-    };
     let target = hand_off_target(env, config);
-    let verified = upstream::run(env, &config.issuer, config.http_timeout_ms, |cache| {
-        Completion::start(transaction, query, client, cache, now_secs())
-            .map(|(machine, first)| (machine.hand_off_to(target.as_ref(), confirm), first))
+    let verified = partner::with_credentials(config, |credentials: ClientCredentials| {
+        let (target, transaction) = (target.clone(), transaction.clone());
+        async move {
+            let client = TokenClient {
+                issuer: &config.issuer,
+                credentials: &credentials,
+                system_headers: &config.system_headers,
+                leeway_secs: config.clock_leeway_secs,
+            };
+            upstream::run(env, &config.issuer, config.http_timeout_ms, |cache| {
+                Completion::start(transaction, query, client, cache, now_secs())
+                    .map(|(machine, first)| (machine.hand_off_to(target.as_ref(), confirm), first))
+            })
+            .await
+        }
     })
     .await?;
     completed(config, &verified, now_secs())

@@ -49,9 +49,25 @@ pub const VIPPS_ALLOWED_MARKETS: &str = "VIPPS_ALLOWED_MARKETS";
 pub const VIPPS_ALLOWED_FLOWS: &str = "VIPPS_ALLOWED_FLOWS";
 pub const VIPPS_ALLOW_FINAL_REDIRECT_IS_APP: &str = "VIPPS_ALLOW_FINAL_REDIRECT_IS_APP";
 pub const VIPPS_ALLOWED_ACR_VALUES: &str = "VIPPS_ALLOWED_ACR_VALUES";
-/// The `requested_flow` values the Worker's browser routes can complete. The app flows
-/// (`app_to_app`, `app_to_app_v2`) come back to an app, not to these routes.
-pub const WORKER_FLOWS: &[&str] = &["automatic_return_from_vipps_app"];
+/// The `requested_flow` values the Worker can complete. The app flows (`app_to_app`,
+/// `app_to_app_v2`) start only with `POST /api/login` and come back to the app (at
+/// `VIPPS_MOBILE_REDIRECT_URI`), which posts the code to `/api/callback`.
+pub const WORKER_FLOWS: &[&str] = &[
+    "automatic_return_from_vipps_app",
+    "app_to_app",
+    "app_to_app_v2",
+];
+/// The flows that return to an iOS or Android app.
+pub const APP_FLOWS: &[&str] = &["app_to_app", "app_to_app_v2"];
+/// Partner keys (secrets): the Access Token API's `client_id`, `client_secret` and
+/// `Ocp-Apim-Subscription-Key`; with `VIPPS_MSN`, instead of `VIPPS_CLIENT_SECRET`.
+pub const VIPPS_PARTNER_CLIENT_ID: &str = "VIPPS_PARTNER_CLIENT_ID";
+pub const VIPPS_PARTNER_CLIENT_SECRET: &str = "VIPPS_PARTNER_CLIENT_SECRET";
+pub const VIPPS_PARTNER_SUBSCRIPTION_KEY: &str = "VIPPS_PARTNER_SUBSCRIPTION_KEY";
+/// The universal link (iOS) / app link (Android) the app flows come back to.
+pub const VIPPS_MOBILE_REDIRECT_URI: &str = "VIPPS_MOBILE_REDIRECT_URI";
+/// The `app_callback_uri`s a legacy `app_to_app` login may name (registered at Vipps).
+pub const VIPPS_APP_CALLBACK_URIS: &str = "VIPPS_APP_CALLBACK_URIS";
 /// Largest clock skew accepted for id_token `exp`/`iat`.
 pub const MAX_CLOCK_LEEWAY_SECS: u64 = 600;
 pub const VIPPS_CLIENT_SECRET: &str = "VIPPS_CLIENT_SECRET";
@@ -149,6 +165,12 @@ pub struct Config {
     /// binding is found at request time and wins.
     pub hook_url: Option<String>,
     pub hook_secret: Option<Secret>,
+    /// Partner keys: the token endpoint then takes a partner access token for `msn`
+    /// instead of the client secret ([`crate::partner`]).
+    pub partner_keys: Option<crate::partner::PartnerKeys>,
+    /// Where the app flows (`app_to_app`, `app_to_app_v2`) come back: the app's
+    /// universal link / app link, registered at Vipps.
+    pub mobile_redirect_uri: Option<String>,
     /// Tags every state the Worker makes (from `SESSION_SECRET`).
     pub state_key: StateKey,
     pub debug_routes: bool,
@@ -329,7 +351,9 @@ impl Config {
                 Some(msn)
             }
         };
-        let policy = parse_policy(&optional)?;
+        let mut policy = parse_policy(&optional)?;
+        let mobile_redirect_uri = parse_mobile_redirect_uri(&optional, &mut policy)?;
+        let partner_keys = parse_partner_keys(&optional, msn.is_some())?;
 
         let hook_url = match optional(LOGIN_HOOK_URL) {
             None => None,
@@ -364,7 +388,13 @@ impl Config {
         }
         let debug_routes = optional(VIPPS_DEBUG_ROUTES).is_some_and(|v| v.trim() == "true");
 
-        let client_secret = Secret::new(required(VIPPS_CLIENT_SECRET)?);
+        // Partner keys replace the sales unit's secret (Vipps: partners authenticate with
+        // their own token and the merchant serial number).
+        let client_secret = match (&partner_keys, optional(VIPPS_CLIENT_SECRET)) {
+            (_, Some(secret)) => Secret::new(secret),
+            (Some(_), None) => Secret::new(""),
+            (None, None) => return Err(ConfigError::missing(VIPPS_CLIENT_SECRET)),
+        };
         let session_secret = Secret::new(required(SESSION_SECRET)?);
         if session_secret.expose().len() < SESSION_SECRET_MIN_LEN {
             return Err(ConfigError::new(
@@ -382,12 +412,15 @@ impl Config {
             client_id: client_id.clone(),
             client_secret: client_secret.clone(),
             method: token_auth_method,
+            partner: None,
         };
         Ok(Config {
             base_path,
             error_path,
             hook_url,
             hook_secret,
+            partner_keys,
+            mobile_redirect_uri,
             state_key,
             debug_routes,
             msn,
@@ -517,6 +550,105 @@ fn parse_policy(optional: &impl Fn(&str) -> Option<String>) -> Result<OptionPoli
         }
     }
     Ok(policy)
+}
+
+/// `VIPPS_MOBILE_REDIRECT_URI` and `VIPPS_APP_CALLBACK_URIS`: the app flows in
+/// `VIPPS_ALLOWED_FLOWS` need the first (an https universal link / app link, Vipps'
+/// recommendation over custom schemes), `app_to_app` also the second (each checked with
+/// the redirect URI rules: Vipps registers them alike).
+fn parse_mobile_redirect_uri(
+    optional: &impl Fn(&str) -> Option<String>,
+    policy: &mut OptionPolicy,
+) -> Result<Option<String>, ConfigError> {
+    let uri = match optional(VIPPS_MOBILE_REDIRECT_URI) {
+        None => None,
+        Some(uri) => {
+            let uri = uri.trim().to_string();
+            check_redirect_uri_rules(&uri)
+                .into_result()
+                .map_err(|e| ConfigError::from_core(VIPPS_MOBILE_REDIRECT_URI, &e))?;
+            if !crate::uri::is_secure_http_url(&uri) {
+                return Err(ConfigError::new(
+                    VIPPS_MOBILE_REDIRECT_URI,
+                    format!("VIPPS_MOBILE_REDIRECT_URI \"{uri}\" must be an https universal link / app link (http only on loopback)"),
+                ));
+            }
+            Some(uri)
+        }
+    };
+    if let Some(list) = optional(VIPPS_APP_CALLBACK_URIS) {
+        for item in list_items(&list) {
+            check_redirect_uri_rules(item)
+                .into_result()
+                .map_err(|e| ConfigError::from_core(VIPPS_APP_CALLBACK_URIS, &e))?;
+            policy.app_callback_uris.push(item.to_string());
+        }
+    }
+    for flow in &policy.flows {
+        if APP_FLOWS.contains(&flow.as_str()) && uri.is_none() {
+            return Err(ConfigError::new(
+                VIPPS_ALLOWED_FLOWS,
+                format!("VIPPS_ALLOWED_FLOWS: {flow} comes back to an app: set VIPPS_MOBILE_REDIRECT_URI (its universal link / app link, registered at Vipps)"),
+            ));
+        }
+        if flow == "app_to_app" && policy.app_callback_uris.is_empty() {
+            return Err(ConfigError::new(
+                VIPPS_APP_CALLBACK_URIS,
+                "VIPPS_ALLOWED_FLOWS has app_to_app: list the app_callback_uris it may use (registered at Vipps) in VIPPS_APP_CALLBACK_URIS",
+            ));
+        }
+    }
+    Ok(uri)
+}
+
+/// The three partner keys, all or none; they need `VIPPS_MSN`.
+fn parse_partner_keys(
+    optional: &impl Fn(&str) -> Option<String>,
+    has_msn: bool,
+) -> Result<Option<crate::partner::PartnerKeys>, ConfigError> {
+    let names = [
+        VIPPS_PARTNER_CLIENT_ID,
+        VIPPS_PARTNER_CLIENT_SECRET,
+        VIPPS_PARTNER_SUBSCRIPTION_KEY,
+    ];
+    let values = names.map(optional);
+    if values.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    let [Some(client_id), Some(client_secret), Some(subscription_key)] = values else {
+        let missing = names
+            .iter()
+            .zip(&values)
+            .find(|(_, v)| v.is_none())
+            .map_or(VIPPS_PARTNER_CLIENT_ID, |(n, _)| *n);
+        return Err(ConfigError::new(
+            missing,
+            format!("{missing} is not set: partner keys are VIPPS_PARTNER_CLIENT_ID, VIPPS_PARTNER_CLIENT_SECRET and VIPPS_PARTNER_SUBSCRIPTION_KEY together (secrets)"),
+        ));
+    };
+    if !has_msn {
+        return Err(ConfigError::new(
+            VIPPS_MSN,
+            "partner keys need VIPPS_MSN, the merchant serial number of the sales unit they log in for",
+        ));
+    }
+    let header_safe = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_graphic());
+    for (name, value) in names
+        .iter()
+        .zip([&client_id, &client_secret, &subscription_key])
+    {
+        if !header_safe(value.trim()) {
+            return Err(ConfigError::new(
+                name,
+                format!("{name} must be visible ASCII characters (it is sent as a header)"),
+            ));
+        }
+    }
+    Ok(Some(crate::partner::PartnerKeys {
+        client_id: client_id.trim().to_string(),
+        client_secret: Secret::new(client_secret.trim()),
+        subscription_key: Secret::new(subscription_key.trim()),
+    }))
 }
 
 /// `VIPPS_BASE_PATH`: `/` and segments of unreserved characters, no trailing `/`.
@@ -830,6 +962,63 @@ mod tests {
         assert_eq!(c.policy.acr_values, ["urn:vipps:acr:app_auth"]);
         assert_eq!(c.msn.as_deref(), Some("123456"));
         assert_eq!(c.credentials.client_id, "demo-client");
+    }
+
+    #[test]
+    fn partner_keys_replace_the_client_secret_and_need_the_msn() {
+        let mut v = base();
+        v.remove(VIPPS_CLIENT_SECRET);
+        v.insert(VIPPS_PARTNER_CLIENT_ID, "p-id".into());
+        v.insert(VIPPS_PARTNER_CLIENT_SECRET, "p-secret-value".into());
+        v.insert(VIPPS_PARTNER_SUBSCRIPTION_KEY, "p-sub-key-value".into());
+        assert_eq!(setting_of(&v), VIPPS_MSN);
+        v.insert(VIPPS_MSN, "123456".into());
+        let c = load(&v).unwrap();
+        let keys = c.partner_keys.as_ref().unwrap();
+        assert_eq!(keys.client_id, "p-id");
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("p-secret-value") && !shown.contains("p-sub-key-value"),
+            "{shown}"
+        );
+        for name in [VIPPS_PARTNER_CLIENT_SECRET, VIPPS_PARTNER_SUBSCRIPTION_KEY] {
+            let mut partial = v.clone();
+            partial.remove(name);
+            assert_eq!(setting_of(&partial), name);
+        }
+        let mut v = base();
+        v.remove(VIPPS_CLIENT_SECRET);
+        assert_eq!(setting_of(&v), VIPPS_CLIENT_SECRET);
+    }
+
+    #[test]
+    fn app_flows_need_the_mobile_redirect_uri_and_app_callback_uris() {
+        let mut v = base();
+        v.insert(VIPPS_ALLOWED_FLOWS, "app_to_app_v2, app_to_app".into());
+        assert_eq!(setting_of(&v), VIPPS_ALLOWED_FLOWS);
+        v.insert(VIPPS_MOBILE_REDIRECT_URI, "myapp://vipps".into());
+        assert_eq!(setting_of(&v), VIPPS_MOBILE_REDIRECT_URI);
+        v.insert(
+            VIPPS_MOBILE_REDIRECT_URI,
+            "https://shop.example/app/vipps".into(),
+        );
+        assert_eq!(setting_of(&v), VIPPS_APP_CALLBACK_URIS);
+        v.insert(VIPPS_APP_CALLBACK_URIS, "myapp://".into());
+        assert_eq!(setting_of(&v), VIPPS_APP_CALLBACK_URIS);
+        v.insert(
+            VIPPS_APP_CALLBACK_URIS,
+            "myapp://vipps/back, https://shop.example/app/back".into(),
+        );
+        let c = load(&v).unwrap();
+        assert_eq!(
+            c.mobile_redirect_uri.as_deref(),
+            Some("https://shop.example/app/vipps")
+        );
+        assert_eq!(
+            c.policy.app_callback_uris,
+            ["myapp://vipps/back", "https://shop.example/app/back"]
+        );
+        assert_eq!(c.policy.flows, ["app_to_app_v2", "app_to_app"]);
     }
 
     #[test]

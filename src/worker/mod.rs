@@ -19,7 +19,9 @@ pub mod body;
 pub mod callback;
 pub mod complete;
 pub mod config;
+pub mod consent;
 pub mod es256;
+pub mod partner;
 pub mod phone_callback;
 pub mod phone_login;
 pub mod phone_logins;
@@ -75,6 +77,8 @@ fn methods_of(path: &str, config: &Config) -> Option<&'static [Method]> {
         p if p.starts_with(phone_login::STATUS_PREFIX) && config.phone.enabled() => &[Method::Get],
         "/webhooks/vipps" if config.phone.pings() => &[Method::Post],
         "/phone-callback" if config.phone.redirects() => &[Method::Get],
+        // Vipps' consent-revoked webhook: text/plain, server to server.
+        "/webhooks/consent-revoked" => &[Method::Post],
         _ => return None,
     })
 }
@@ -153,7 +157,9 @@ async fn route(mut req: Request, env: &Env, full_path: &str) -> worker::Result<A
         add_cors(&mut answer.response, cors_origin)?;
         return Ok(answer);
     }
-    let mut answer = if method == Method::Post {
+    let mut answer = if path == "/webhooks/consent-revoked" {
+        consent::consent_revoked(&mut req, env, &config).await?
+    } else if method == Method::Post {
         match refuse_post(&req, &config, path, origin.as_deref())? {
             Some(refused) => refused,
             None => post_route(&mut req, env, &config, path).await?,
@@ -374,6 +380,12 @@ fn public_config(config: &Config) -> worker::Result<Response> {
                 "requestedFlows": config.policy.flows,
                 "finalRedirectIsApp": config.policy.final_redirect_is_app,
                 "acrValues": config.policy.acr_values,
+            },
+            // Whether login from phone number is on (PHONE_LOGIN_API_KEY set; the key
+            // itself is never here) and allows the redirect variant.
+            "phoneLogin": {
+                "enabled": config.phone.enabled(),
+                "webpage": config.phone.redirects(),
             },
         }),
     )

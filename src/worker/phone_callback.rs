@@ -14,6 +14,7 @@
 //! 4. The result is kept once: a second visit gets "already used".
 
 use super::config::Config;
+use super::partner;
 use super::phone_login::{user_of, verify_tokens};
 use super::phone_logins::PhoneLoginStore;
 use super::respond::{escape_html, for_provider, plain_page, Answer};
@@ -23,7 +24,7 @@ use crate::ciba::{redirect_token_request, Expect};
 use crate::error::{Error, ErrorCode};
 use crate::jose::UnverifiedJwt;
 use crate::phone_login::Status;
-use crate::token::process_token_response;
+use crate::token::{process_token_response, ClientCredentials};
 use worker::{Env, Request};
 
 /// The longest query read (a code and a state are far shorter).
@@ -117,23 +118,25 @@ pub async fn callback(req: &Request, env: &Env, config: &Config) -> worker::Resu
     };
     // Step 2: the exchange (single use at Vipps).
     let before = load_cache(&config.issuer).await;
-    let request = before.endpoints(&config.issuer, now_secs()).and_then(|e| {
-        redirect_token_request(&e, &config.credentials, &code, &config.system_headers)
-    });
-    let request = match request {
-        Ok(r) => r,
-        Err(e) => return page(Some(&e), config),
-    };
-    let tokens = match send(
-        &request,
-        "the token endpoint",
-        config.http_timeout_ms,
-        MAX_PROVIDER_RESPONSE_BYTES,
-        Transport::Fetch,
-    )
-    .await
-    .and_then(|response| process_token_response(&response))
-    {
+    let exchanged = partner::with_credentials(config, |credentials: ClientCredentials| {
+        let (before, code) = (&before, &code);
+        async move {
+            let endpoints = before.endpoints(&config.issuer, now_secs())?;
+            let request =
+                redirect_token_request(&endpoints, &credentials, code, &config.system_headers)?;
+            let response = send(
+                &request,
+                "the token endpoint",
+                config.http_timeout_ms,
+                MAX_PROVIDER_RESPONSE_BYTES,
+                Transport::Fetch,
+            )
+            .await?;
+            process_token_response(&response)
+        }
+    })
+    .await;
+    let tokens = match exchanged {
         Ok(tokens) => tokens,
         Err(e) => return page(Some(&e), config),
     };

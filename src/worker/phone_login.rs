@@ -14,6 +14,7 @@
 
 use super::config::Config;
 use super::es256::verify_es256;
+use super::partner;
 use super::phone_logins::PhoneLoginStore;
 use super::respond::{error_body, for_provider, json_response, status_of, Answer};
 use super::transactions::now_secs;
@@ -29,7 +30,7 @@ use crate::completion::TokenClient;
 use crate::error::{Error, ErrorCode};
 use crate::machine::{drive, Outbound, ProviderCache, SignatureCheck};
 use crate::phone_login::{Mode, PhoneLogin, PollResult, Status, Trigger};
-use crate::token::TokenResponse;
+use crate::token::{ClientCredentials, TokenResponse};
 use crate::webhook::{ping_auth_req_id, verify_delivery, Delivery};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -196,27 +197,25 @@ async fn begin_login(
             .then_some(settings.redirect_uri.as_deref())
             .flatten(),
     };
-    let request = match start_request(
-        &endpoints,
-        &config.credentials,
-        &params,
-        &config.system_headers,
-    ) {
-        Ok(r) => r,
-        Err(e) => return Ok(Err(e)),
-    };
+    // With partner keys, the partner token first (partner::with_credentials).
     let what = "the backchannel authentication endpoint";
-    let sent = send_with_retry_after(
-        &request,
-        what,
-        config.http_timeout_ms,
-        MAX_PROVIDER_RESPONSE_BYTES,
-        Transport::Fetch,
-    )
+    let started = partner::with_credentials(config, |credentials: ClientCredentials| {
+        let (endpoints, params) = (&endpoints, &params);
+        async move {
+            let request = start_request(endpoints, &credentials, params, &config.system_headers)?;
+            let (response, retry_after) = send_with_retry_after(
+                &request,
+                what,
+                config.http_timeout_ms,
+                MAX_PROVIDER_RESPONSE_BYTES,
+                Transport::Fetch,
+            )
+            .await?;
+            process_start_response(&response, retry_after.as_deref(), now_secs())
+        }
+    })
     .await;
-    let started = match sent.and_then(|(response, retry_after)| {
-        process_start_response(&response, retry_after.as_deref(), now_secs())
-    }) {
+    let started = match started {
         Ok(started) => started,
         Err(e) => return Ok(Err(e)),
     };
@@ -305,29 +304,28 @@ async fn poll_once(env: &Env, config: &Config, login: &PhoneLogin) -> PollResult
         ));
     }
     let cache = load_cache(&config.issuer).await;
-    let request = cache.endpoints(&config.issuer, now_secs()).and_then(|e| {
-        poll_request(
-            &e,
-            &config.credentials,
-            &login.auth_req_id,
-            &config.system_headers,
-        )
-    });
-    let request = match request {
-        Ok(r) => r,
-        Err(e) => return failed(&e),
-    };
-    let sent = send_with_retry_after(
-        &request,
-        "the token endpoint",
-        config.http_timeout_ms,
-        MAX_PROVIDER_RESPONSE_BYTES,
-        Transport::Fetch,
-    )
+    let answer = partner::with_credentials(config, |credentials: ClientCredentials| {
+        let cache = &cache;
+        async move {
+            let endpoints = cache.endpoints(&config.issuer, now_secs())?;
+            let request = poll_request(
+                &endpoints,
+                &credentials,
+                &login.auth_req_id,
+                &config.system_headers,
+            )?;
+            let (response, retry_after) = send_with_retry_after(
+                &request,
+                "the token endpoint",
+                config.http_timeout_ms,
+                MAX_PROVIDER_RESPONSE_BYTES,
+                Transport::Fetch,
+            )
+            .await?;
+            process_poll_response(&response, retry_after.as_deref(), now_secs())
+        }
+    })
     .await;
-    let answer = sent.and_then(|(response, retry_after)| {
-        process_poll_response(&response, retry_after.as_deref(), now_secs())
-    });
     match answer {
         Ok(PollAnswer::Pending) => PollResult::Pending,
         Ok(PollAnswer::SlowDown) => PollResult::SlowDown,

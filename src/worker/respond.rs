@@ -75,11 +75,13 @@ pub fn status_of(code: ErrorCode) -> u16 {
         | ErrorCode::DiscoveryInvalid
         | ErrorCode::VippsServerError
         | ErrorCode::VippsTemporarilyUnavailable
-        | ErrorCode::LoginHookFailed => 502,
+        | ErrorCode::LoginHookFailed
+        | ErrorCode::PartnerTokenFailed => 502,
         // The discovery document names another issuer: VIPPS_ISSUER is wrong.
         ErrorCode::ConfigInvalid
         | ErrorCode::EndpointsUnknown
-        | ErrorCode::DiscoveryIssuerMismatch => 500,
+        | ErrorCode::DiscoveryIssuerMismatch
+        | ErrorCode::PartnerKeysInvalid => 500,
         ErrorCode::LoginRefused => 403,
         _ => 400,
     }

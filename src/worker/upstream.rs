@@ -162,6 +162,14 @@ async fn try_send(
         return Ok(None);
     }
     let retry_after = response.headers().get("retry-after")?;
+    // A response without a body (a hook's `204`, `new Response(null)`) has no stream.
+    if !matches!(response.body(), worker::ResponseBody::Stream(_)) {
+        let empty = HttpResponse {
+            status,
+            body: Vec::new(),
+        };
+        return Ok(Some((empty, retry_after)));
+    }
     let Some(body) = body::read_limited(response.stream()?, limit).await? else {
         return Ok(None);
     };

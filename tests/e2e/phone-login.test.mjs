@@ -42,10 +42,11 @@ async function openTill() {
   return { context, page, pageErrors };
 }
 
-async function start(page, { key = KEY, phone = "+47 123 45 678", binding = "TILL-42" } = {}) {
+async function start(page, { key = KEY, phone = "+47 123 45 678", binding = "TILL-42", webpage = false } = {}) {
   await page.fill("#phone-key", key);
   await page.fill("#phone-number", phone);
   await page.fill("#phone-binding", binding);
+  if (webpage) await page.check("#phone-webpage");
   await page.click("#phone-start");
 }
 
@@ -59,7 +60,7 @@ async function openPhone(context, page) {
 
 test("the panel says it is for merchant-initiated use only", TIMEOUT, async () => {
   const { context, page } = await openTill();
-  const warning = await page.locator("#phone-warning").textContent();
+  const warning = await page.locator("#phone-warning").innerText(); // as rendered: one space per gap
   assert.match(warning, /Merchant-initiated use only/);
   assert.match(warning, /point of sale/);
   assert.match(warning, /call centre/);
@@ -87,6 +88,23 @@ test("till → phone approves → the panel shows the verified user; no session 
   // The till's browser got no session: the customer logged in, not the staff.
   const cookies = await context.cookies();
   assert.equal(cookies.find((c) => c.name === "vipps_session"), undefined);
+  assert.deepEqual(pageErrors, []);
+  await context.close();
+});
+
+test("redirect variant: after approving, the phone opens the shop's page, and the till gets the user", TIMEOUT, async () => {
+  const { context, page, pageErrors } = await openTill();
+  assert.equal(await page.locator("#phone-webpage-row").isVisible(), true, "offered: VIPPS_PHONE_REDIRECT_URI is set");
+  await start(page, { binding: "TILL-44", webpage: true });
+  await page.waitForSelector('#phone-status[data-status="pending"]');
+  const phone = await openPhone(context, page);
+  assert.match(await phone.locator("body").textContent(), /TILL-44/);
+  await phone.getByRole("button", { name: /approve/i }).first().click();
+  // The phone is sent to the Worker's /phone-callback, which redeems the code once.
+  await phone.waitForURL((u) => u.href.startsWith(`${stack.url}phone-callback?`));
+  assert.match(await phone.locator("body").textContent(), /logged in/i);
+  await page.waitForSelector('#phone-status[data-status="approved"]', { timeout: 60_000 });
+  assert.equal(await page.locator('#phone-user [data-claim="name"]').textContent(), "Ola Nordmann");
   assert.deepEqual(pageErrors, []);
   await context.close();
 });

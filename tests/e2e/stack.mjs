@@ -101,6 +101,7 @@ export async function startStack({ vars = {}, assetsDirectory } = {}) {
             VIPPS_CLIENT_ID: CLIENT_ID,
             VIPPS_REDIRECT_URI: `${url}callback`,
             VIPPS_APP_REDIRECT_URI: `${url}app/callback`,
+            VIPPS_PHONE_REDIRECT_URI: `${url}phone-callback`,
             VIPPS_TOKEN_AUTH_METHOD: "client_secret_basic", // demo-client's
             ALLOWED_ORIGINS: origin,
             VIPPS_CLIENT_SECRET: CLIENT_SECRET,

@@ -55,9 +55,10 @@ export const PARTNER_MSN = "123456";
  * Starts the emulator binary on a free port with a config registering `redirectUri` (one
  * or an array) for two sales units: `demo-client` (client_secret_basic) and `post-client`
  * (client_secret_post). Its request log (`METHOD path status ms`, no query strings) is
- * collected in `requests`; `control(path, body)` posts to `/_emulator/{path}`.
+ * collected in `requests`; `control(path, body)` posts to `/_emulator/{path}`. `extraToml`
+ * is appended to the config (more `[[sales_units]]`, `[[partners]]`).
  */
-export async function startEmulator(redirectUri, { settings = "", users = "" } = {}) {
+export async function startEmulator(redirectUri, { settings = "", users = "", extraToml = "" } = {}) {
   const dir = await mkdtemp(join(tmpdir(), "vipps-worker-emulator-"));
   const config = join(dir, "config.toml");
   const unit = (name, id, secret, method) => `
@@ -110,7 +111,7 @@ phone_number = "4798765432"
 birthdate = "1990-09-23"
 nin = "23099012345"
 ${users}
-`,
+${extraToml}`,
   );
   const child = spawn(join(root, "target/debug/vipps-login-emulator"), ["--port", "0", "--config", config], {
     stdio: ["ignore", "pipe", "inherit"],

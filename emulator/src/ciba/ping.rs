@@ -4,8 +4,7 @@
 //! `Authorization: HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=..`,
 //! the signature being base64 HMAC-SHA256(secret, "POST\n{path and query}\n{date};{host};{hash}").
 
-use std::sync::OnceLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64ct::{Base64, Encoding};
 use hmac::{Hmac, Mac};
@@ -14,13 +13,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::dates::Date;
+use crate::deliver;
 use crate::state::Shared;
 use crate::webhooks::Webhook;
-
-/// Each delivery is given this long, answer included.
-const TIMEOUT: Duration = Duration::from_secs(5);
-/// At most this much of the receiver's answer is read (and then dropped).
-const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// One delivery's result: the receiver's HTTP status, or why there was none.
 #[derive(Debug, Clone, Serialize)]
@@ -66,34 +61,14 @@ pub async fn deliver(app: &Shared, client_id: &str, auth_req_id: &str) -> Vec<De
     results.into_iter().map(|(_, d)| d).collect()
 }
 
-fn client() -> Result<&'static reqwest::Client, String> {
-    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            reqwest::Client::builder()
-                .timeout(TIMEOUT)
-                .redirect(reqwest::redirect::Policy::none())
-                .no_proxy()
-                .build()
-                .map_err(|e| format!("cannot build the HTTP client: {e}"))
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
 async fn post(hook: Webhook, body: String, bad_signature: bool) -> Delivery {
     let failed = |error: String| Delivery {
         url: hook.url.clone(),
         status: 0,
         error: Some(error),
     };
-    let client = match client() {
-        Ok(client) => client,
-        Err(e) => return failed(e),
-    };
-    let url = match reqwest::Url::parse(&hook.url) {
-        Ok(url) => url,
-        Err(e) => return failed(format!("the webhook URL does not parse: {e}")),
+    let Some(url) = deliver::parse_http_url(&hook.url) else {
+        return failed("the webhook URL is not an http:// URL".into());
     };
     let host = match (url.host_str(), url.port()) {
         (Some(host), Some(port)) => format!("{host}:{port}"),
@@ -115,34 +90,20 @@ async fn post(hook: Webhook, body: String, bad_signature: bool) -> Delivery {
     let authorization = format!(
         "HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature={signature}"
     );
-    let sent = client
-        .post(url)
-        // The signed host: set here so the header sent is the one signed.
-        .header(reqwest::header::HOST, host)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header("x-ms-date", date)
-        .header("x-ms-content-sha256", content_hash)
-        .header(reqwest::header::AUTHORIZATION, authorization)
-        .body(body)
-        .send()
-        .await;
-    let mut response = match sent {
-        Ok(response) => response,
-        Err(e) => return failed(format!("no answer: {e}")),
-    };
-    let status = response.status().as_u16();
-    // Read a little of the answer so the exchange completes; never all of it.
-    let mut read = 0usize;
-    while read < MAX_ANSWER_BYTES {
-        match response.chunk().await {
-            Ok(Some(chunk)) => read = read.saturating_add(chunk.len()),
-            Ok(None) | Err(_) => break,
-        }
-    }
-    Delivery {
-        url: hook.url.clone(),
-        status,
-        error: None,
+    // The signed host is set here, so that the header sent is the one signed.
+    let headers = [
+        ("host", host),
+        ("x-ms-date", date),
+        ("x-ms-content-sha256", content_hash),
+        ("authorization", authorization),
+    ];
+    match deliver::post(&hook.url, "application/json", &headers, body.into_bytes()).await {
+        Ok(status) => Delivery {
+            url: hook.url.clone(),
+            status,
+            error: None,
+        },
+        Err(e) => failed(e),
     }
 }
 
@@ -188,6 +149,7 @@ pub fn http_date(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn dates_are_imf_fixdate() {
