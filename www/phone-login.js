@@ -4,7 +4,7 @@
 // till: it holds the shop's PHONE_LOGIN_API_KEY (typed in by staff, never served by the
 // Worker), starts the login at POST /api/phone-login and asks GET /api/phone-login/{id}
 // for its status no faster than the interval Vipps set. The customer approves on their
-// phone; with the local emulator, a link opens its phone page beside the panel.
+// phone; with the local emulator, its phone page is shown beside the panel.
 // Every value goes in through textContent or an attribute, never innerHTML.
 
 const $ = (id) => document.getElementById(id);
@@ -131,6 +131,7 @@ function refreshPhone() {
   const digits = $("phone-number").value.replace(/\D/g, "").replace(/^00/, "");
   const url = new URL(phonePage);
   if (digits) url.searchParams.set("phone", digits);
+  $("phone-frame").src = url.href;
   $("phone-open").href = url.href;
 }
 

@@ -474,6 +474,27 @@ test("redirect variant: an id_token naming another request, and forged callbacks
   assert.equal(emulator.tokenRequests(), t0);
 });
 
+test("redirect variant: an ES256 id_token with a forged signature is refused; the login it came back for has failed", TIMEOUT, async () => {
+  await faults({ bad_signature: true });
+  let id;
+  try {
+    ({ id } = await started({ phone: "4712345678", flow: "webpage" }));
+    const { redirect_to } = await decide(id, "approve");
+    const t0 = emulator.tokenRequests();
+    const visit = await phoneVisit(redirect_to);
+    assert.equal(visit.status, 400, visit.text);
+    assert.ok(visit.text.includes("<code>id_token_signature_invalid</code>"), visit.text);
+    assert.equal(emulator.tokenRequests(), t0 + 1, "the code was exchanged once");
+  } finally {
+    await faults({ bad_signature: false });
+  }
+  // The phone came back with that login's state, and its single-use code is spent: the
+  // login has failed, with the code the shop can act on.
+  const r = await statusOf(id);
+  assert.equal(r.json.status, "failed", r.text);
+  assert.equal(r.json.error, "id_token_signature_invalid");
+});
+
 // Last: it moves the emulator's clock, and every later id_token would be dated ahead.
 test("expiry: Vipps' expired_token ends the login as expired", TIMEOUT, async () => {
   const { id } = await started({ phone: "4712345678" });

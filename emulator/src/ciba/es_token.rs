@@ -84,7 +84,13 @@ pub fn issue(
         Base64UrlUnpadded::encode_string(header.as_bytes()),
         Base64UrlUnpadded::encode_string(Value::Object(c).to_string().as_bytes())
     );
-    let signature = key.sign(signing_input.as_bytes());
+    let mut signature = key.sign(signing_input.as_bytes());
+    if faults.bad_signature {
+        // The `bad_signature` fault, as for the RS256 id_token: r's first bytes changed.
+        for byte in signature.iter_mut().take(8) {
+            *byte ^= 0x5a;
+        }
+    }
     format!(
         "{signing_input}.{}",
         Base64UrlUnpadded::encode_string(&signature)
