@@ -142,6 +142,15 @@ test("no PHONE_LOGIN_API_KEY: the routes do not exist", TIMEOUT, async () => {
   assert.equal(cibaStarts(), before);
 });
 
+test("GET /api/config says phone login is on, with the redirect variant, and never shows the key", TIMEOUT, async () => {
+  const config = await api(origin, "GET", "/api/config", undefined, { key: null });
+  assert.equal(config.status, 200);
+  assert.deepEqual(config.json.phoneLogin, { enabled: true, webpage: true });
+  assert.ok(!config.text.includes(KEY), "the API key leaked");
+  const pinging = await api(pingOrigin, "GET", "/api/config", undefined, { key: null });
+  assert.deepEqual(pinging.json.phoneLogin, { enabled: true, webpage: false });
+});
+
 test("a missing or wrong key is 401, and nothing reaches Vipps", TIMEOUT, async () => {
   const before = cibaStarts();
   for (const key of [null, "wrong", `${KEY}x`, KEY.slice(0, -1)]) {

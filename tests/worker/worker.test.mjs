@@ -117,6 +117,8 @@ test("GET /api/config: the public settings, nothing secret", TIMEOUT, async () =
     environment: "custom",
     // No VIPPS_ALLOWED_* settings: no per-login option is accepted.
     options: { markets: [], requestedFlows: [], finalRedirectIsApp: false, acrValues: [] },
+    // No PHONE_LOGIN_API_KEY: no login from phone number.
+    phoneLogin: { enabled: false, webpage: false },
   });
   for (const secret of [CLIENT_SECRET, SESSION_SECRET]) assert.ok(!text.includes(secret), "a secret leaked");
 });
