@@ -18,7 +18,7 @@ DEMO_PORT ?= 8787
 EMULATOR_PORT ?= 7000
 
 .PHONY: setup setup-browser pkg worker site demo emulator test lint test-native test-wasm \
-        test-node test-types test-vite test-browser test-worker test-e2e size bench-memory
+        test-node test-types test-vite test-browser test-worker test-e2e size bench-memory load
 
 setup:
 	@scripts/setup.sh
@@ -142,7 +142,7 @@ test-browser: pkg emulator
 ## The Worker: its pure parts natively (config rules, transaction records), then the
 ## built Worker in workerd (miniflare) against the emulator and oidc-provider
 ## (node:test; the front-end-driven flow uses the npm package from pkg/).
-test-worker: worker emulator pkg
+test-worker: worker emulator pkg site
 	cargo test --lib --features worker worker::
 	node --test tests/worker/
 
@@ -161,6 +161,13 @@ size: pkg worker
 ## 100 and after 10,000 (at most 15 minutes), written to bench/memory.md.
 bench-memory: worker emulator pkg
 	node bench/memory.mjs --write
+
+## The load the Worker holds (bench/load.mjs): 10,000 complete logins at 50 at a time, each
+## its own test user with its sub checked, then 100 concurrent replays of one callback
+## (exactly one redemption); bounded to 15 minutes, all on 127.0.0.1. Results in
+## bench/load.md (commit it); exits non-zero if any login failed or crossed.
+load: worker emulator pkg
+	node bench/load.mjs --write
 
 ## Benchmarks: every comparison in one run on this machine (bench/run.mjs; about 20
 ## minutes, all load on 127.0.0.1): sizes against oauth4webapi, oidc-client-ts,

@@ -120,6 +120,23 @@ pub async fn users(State(app): State<Shared>) -> Response {
     json(StatusCode::OK, &json!({ "users": users }))
 }
 
+/// How many of each `GET /_emulator/issued` lists at most (the newest are not chosen:
+/// the maps are unordered; tests run few logins per emulator).
+const MAX_ISSUED_LISTED: usize = 1000;
+
+/// `GET /_emulator/issued`: the access tokens and the authorization codes the emulator
+/// holds (until they expire; redeemed codes too, so that a second redemption fails), for
+/// tests that check that none of them leaks (SECURITY.md). Test only.
+pub async fn issued(State(app): State<Shared>) -> Response {
+    let store = app.store();
+    let access_tokens: Vec<&String> = store.tokens.keys().take(MAX_ISSUED_LISTED).collect();
+    let codes: Vec<&String> = store.codes.keys().take(MAX_ISSUED_LISTED).collect();
+    json(
+        StatusCode::OK,
+        &json!({ "access_tokens": access_tokens, "codes": codes }),
+    )
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Advance {

@@ -38,6 +38,7 @@ pub fn router(app: Shared) -> Router {
         )
         .route("/_emulator/rotate-key", post(control::rotate_key))
         .route("/_emulator/users", get(control::users))
+        .route("/_emulator/issued", get(control::issued))
         .route("/_emulator/clock", post(control::clock))
         .route(
             crate::ciba::phone::PHONE_PATH,

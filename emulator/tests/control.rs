@@ -182,3 +182,33 @@ async fn fifteenth_birthday_today_can_log_in_tomorrow_cannot() {
     );
     assert_eq!(r.get("state"), Some(state.as_str()));
 }
+
+#[tokio::test]
+async fn issued_lists_unredeemed_codes_and_valid_access_tokens() {
+    let emu = Emu::shipped().await;
+    let login = emu.login("ola", "demo-client", "openid name").await;
+    let issued = emu.get_json("/_emulator/issued").await;
+    let listed = |kind: &str| -> Vec<String> {
+        issued[kind]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|v| v.as_str().expect("a string").to_string())
+            .collect()
+    };
+    assert_eq!(listed("codes"), [login.code.clone()]);
+    assert!(listed("access_tokens").is_empty());
+    // Redeemed: the code is kept (a second redemption must fail), its access token listed.
+    let unit = emu.unit("demo-client");
+    let form = [
+        p("grant_type", "authorization_code"),
+        p("code", &login.code),
+        p("redirect_uri", &login.redirect_uri),
+    ];
+    let resp = emu.token_request(&unit.auth(), &form).await;
+    assert_eq!(resp.status(), 200);
+    let tokens: Value = resp.json().await.unwrap();
+    let issued = emu.get_json("/_emulator/issued").await;
+    assert_eq!(issued["codes"], json!([login.code]));
+    assert_eq!(issued["access_tokens"], json!([tokens["access_token"]]));
+}
