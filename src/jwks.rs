@@ -1,9 +1,11 @@
 //! The provider's signing keys (RFC 7517) and when to fetch them again.
 //!
 //! Vipps rotates keys with no documented policy (kids like `public:<uuid>`), so keys
-//! are looked up by `kid` and an unknown `kid` triggers one refetch — at most once per
-//! cooldown, so a stream of forged kids cannot make the Worker hammer the JWKS. The
-//! policy is pure: the adapter stores the cache and does the fetching.
+//! are looked up by `kid` and an unknown `kid` triggers a refetch — once per `kid` per
+//! cooldown, and at most [`MAX_FORCED_REFETCHES`] per cooldown, so that two rotations in
+//! quick succession are both picked up while a stream of forged kids cannot make the
+//! Worker hammer the JWKS. The policy is pure: the adapter stores the cache and does the
+//! fetching.
 
 use crate::error::{Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize};
@@ -11,8 +13,12 @@ use serde::{Deserialize, Serialize};
 /// How long a fetched JWKS is used before it is fetched again (Vipps' discovery sends
 /// `max-age=3600`).
 pub const JWKS_MAX_AGE_SECS: u64 = 3600;
-/// The least time between two refetches forced by an unknown `kid`.
+/// The window in which an unknown `kid` forces at most one refetch, and all unknown
+/// kids together at most [`MAX_FORCED_REFETCHES`].
 pub const REFETCH_COOLDOWN_SECS: u64 = 60;
+/// Refetches unknown kids may force within one cooldown: a second rotation right after
+/// a first one is still picked up (in probing, logins failed for 60 s after one).
+pub const MAX_FORCED_REFETCHES: usize = 3;
 /// More keys than this in one document is not a JWKS we trust.
 pub const MAX_KEYS: usize = 16;
 
@@ -104,10 +110,15 @@ pub enum KeyLookup<'a> {
 pub struct JwksCache {
     pub keys: Vec<Jwk>,
     pub fetched_at: Option<u64>,
-    /// When an unknown `kid` last forced a refetch: the cooldown counts from here, not
-    /// from routine fetches, so a key rotated just after one is still picked up.
+    /// When the cooldown window of forced refetches began (an unknown `kid`'s first
+    /// refetch): it counts from here, not from routine fetches, so a key rotated just
+    /// after one is still picked up.
     #[serde(default)]
     pub forced_at: Option<u64>,
+    /// The kids (`""` for none) that forced a refetch in that window, at most
+    /// [`MAX_FORCED_REFETCHES`].
+    #[serde(default)]
+    pub forced_kids: Vec<String>,
 }
 
 impl JwksCache {
@@ -142,14 +153,22 @@ impl JwksCache {
             },
             (_, false) => KeyLookup::Fetch,
             (None, true) => {
-                let cooled = self
+                let kid = kid.unwrap_or("");
+                let window_over = self
                     .forced_at
                     .is_none_or(|t| now.saturating_sub(t) >= REFETCH_COOLDOWN_SECS);
-                if cooled {
+                if window_over {
                     self.forced_at = Some(now);
-                    KeyLookup::Fetch
-                } else {
+                    self.forced_kids.clear();
+                }
+                // A kid whose refetch did not bring it waits for the next window (forged,
+                // or not yet published); another unknown kid may still force one.
+                let already = self.forced_kids.iter().any(|k| k == kid);
+                if already || self.forced_kids.len() >= MAX_FORCED_REFETCHES {
                     KeyLookup::Unknown
+                } else {
+                    self.forced_kids.push(kid.to_string());
+                    KeyLookup::Fetch
                 }
             }
         }
@@ -197,6 +216,10 @@ mod tests {
         assert_eq!(cache.lookup(Some("ec"), 1), KeyLookup::Fetch);
         assert_eq!(
             cache.lookup_for("ES256", Some("public:aaaa"), 30),
+            KeyLookup::Fetch
+        );
+        assert_eq!(
+            cache.lookup_for("ES256", Some("public:aaaa"), 31),
             KeyLookup::Unknown
         );
         // Without a kid: the only key of that kind.
@@ -237,13 +260,19 @@ mod tests {
         // A rotated (unknown) kid right after a routine fetch: one forced refetch.
         assert_eq!(cache.lookup(Some("public:new"), 1010), KeyLookup::Fetch);
         cache.replace(parse_jwks(VIPPS_LIKE.as_bytes()).unwrap(), 1010);
-        // Still unknown: on cooldown, no more fetching for forged kids.
+        // Still unknown after its refetch: that kid waits for the next window.
         assert_eq!(cache.lookup(Some("public:new"), 1011), KeyLookup::Unknown);
+        // A second rotation within the window: its new kid forces one more refetch.
+        assert_eq!(cache.lookup(Some("public:newer"), 1020), KeyLookup::Fetch);
+        assert_eq!(cache.lookup(Some("public:newer"), 1021), KeyLookup::Unknown);
+        // At most MAX_FORCED_REFETCHES per window, whatever the kids (forged ones).
+        assert_eq!(cache.lookup(Some("forged-1"), 1030), KeyLookup::Fetch);
+        assert_eq!(MAX_FORCED_REFETCHES, 3);
         assert_eq!(
-            cache.lookup(Some("public:other"), 1011 + REFETCH_COOLDOWN_SECS - 2),
+            cache.lookup(Some("forged-2"), 1011 + REFETCH_COOLDOWN_SECS - 2),
             KeyLookup::Unknown
         );
-        // After the cooldown: one more.
+        // After the cooldown: a new window.
         assert_eq!(
             cache.lookup(Some("public:new"), 1010 + REFETCH_COOLDOWN_SECS),
             KeyLookup::Fetch

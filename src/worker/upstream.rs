@@ -46,9 +46,100 @@ pub async fn send(
     limit: usize,
     transport: Transport<'_>,
 ) -> Result<HttpResponse, Error> {
+    if what == Purpose::Jwks.describe() && request.method == "GET" {
+        return send_jwks_once(request, timeout_ms, limit, js_sys::Date::now()).await;
+    }
     send_with_retry_after(request, what, timeout_ms, limit, transport)
         .await
         .map(|(response, _)| response)
+}
+
+/// Longest a finished JWKS fetch's answer is handed to other requests.
+const JWKS_SHARE_MAX_MS: f64 = 10_000.0;
+/// How often a request waiting for another's JWKS fetch looks for its answer.
+const JWKS_WAIT_STEP_MS: u64 = 20;
+
+/// This isolate's latest JWKS fetch: its URL, when it started, and its answer once it
+/// came.
+struct JwksFetch {
+    url: String,
+    started_ms: f64,
+    answer: Option<Result<HttpResponse, Error>>,
+}
+
+thread_local! {
+    /// Workers forbid one request to await another's I/O, so requests that need the
+    /// JWKS at the same time do not share the fetch itself: the first fetches, the
+    /// others wait (bounded by the time limit) for the answer it leaves here
+    /// (SECURITY.md: concurrent refetches are made once).
+    static JWKS_FETCH: RefCell<Option<JwksFetch>> = const { RefCell::new(None) };
+}
+
+/// This isolate's JWKS answer for `url` from a fetch that started at or after `since`
+/// (so it is newer than the keys the asking run holds) and less than
+/// [`JWKS_SHARE_MAX_MS`] ago; `Err(())` when a fetch of it is still in flight (started
+/// within `timeout_ms`).
+fn shared_jwks(
+    url: &str,
+    since: f64,
+    now: f64,
+    timeout_ms: u32,
+) -> Option<Result<Result<HttpResponse, Error>, ()>> {
+    JWKS_FETCH.with_borrow(|fetch| {
+        let fetch = fetch.as_ref().filter(|f| f.url == url)?;
+        match &fetch.answer {
+            Some(answer)
+                if fetch.started_ms >= since && now - fetch.started_ms < JWKS_SHARE_MAX_MS =>
+            {
+                Some(Ok(answer.clone()))
+            }
+            None if now - fetch.started_ms < f64::from(timeout_ms) => Some(Err(())),
+            _ => None,
+        }
+    })
+}
+
+/// A JWKS `GET` for a run whose keys are older than `since` (ms): the answer of a fetch
+/// another request started since then, or of the one in flight (waited for, at most
+/// `timeout_ms`), else a fetch of its own.
+async fn send_jwks_once(
+    request: &HttpRequest,
+    timeout_ms: u32,
+    limit: usize,
+    since: f64,
+) -> Result<HttpResponse, Error> {
+    let steps = u64::from(timeout_ms) / JWKS_WAIT_STEP_MS + 1;
+    for _ in 0..steps {
+        match shared_jwks(&request.url, since, js_sys::Date::now(), timeout_ms) {
+            Some(Ok(answer)) => return answer,
+            Some(Err(())) => {
+                worker::Delay::from(std::time::Duration::from_millis(JWKS_WAIT_STEP_MS)).await
+            }
+            None => break,
+        }
+    }
+    JWKS_FETCH.with_borrow_mut(|fetch| {
+        *fetch = Some(JwksFetch {
+            url: request.url.clone(),
+            started_ms: js_sys::Date::now(),
+            answer: None,
+        })
+    });
+    let answer = send_with_retry_after(
+        request,
+        Purpose::Jwks.describe(),
+        timeout_ms,
+        limit,
+        Transport::Fetch,
+    )
+    .await
+    .map(|(response, _)| response);
+    JWKS_FETCH.with_borrow_mut(|fetch| {
+        if let Some(fetch) = fetch.as_mut().filter(|f| f.url == request.url) {
+            fetch.answer = Some(answer.clone());
+        }
+    });
+    answer
 }
 
 /// [`send`], also handing back the answer's `Retry-After` header (CIBA: HTTP 429).
@@ -201,6 +292,7 @@ pub async fn load_cache(issuer: &Issuer) -> ProviderCache {
         // The refetch cooldown is this isolate's own: another isolate's forced refetch
         // must not keep this one from seeing a key rotated since.
         jwks.forced_at = None;
+        jwks.forced_kids.clear();
         cache.jwks = jwks;
     }
     cache
@@ -234,6 +326,12 @@ where
     F: FnOnce(ProviderCache) -> Result<(M, Step<M::Output>), Error>,
 {
     let before = load_cache(issuer).await;
+    // A JWKS fetch another request started after the second this run's keys were
+    // fetched in brings keys at least as new: its answer is shared with this run.
+    let since = before
+        .jwks
+        .fetched_at
+        .map_or(0.0, |secs| secs.saturating_add(1) as f64 * 1000.0);
     let (mut machine, first) = start(before.clone())?;
     let hook = env.service(super::config::LOGIN_HOOK).ok();
     let hook = hook.as_ref();
@@ -246,6 +344,15 @@ where
                     hook.map_or(Transport::Fetch, Transport::Binding),
                     crate::handoff::MAX_RESPONSE_BYTES + 1,
                 ),
+                Purpose::Jwks if outbound.request.method == "GET" => {
+                    return send_jwks_once(
+                        &outbound.request,
+                        timeout_ms,
+                        MAX_PROVIDER_RESPONSE_BYTES,
+                        since,
+                    )
+                    .await
+                }
                 _ => (Transport::Fetch, MAX_PROVIDER_RESPONSE_BYTES),
             };
             send(
