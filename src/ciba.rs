@@ -27,12 +27,12 @@ use crate::id_token::{
 };
 use crate::issuer::Endpoints;
 use crate::jose::UnverifiedJwt;
-use crate::jwks::{parse_jwks, KeyLookup};
-use crate::machine::{Machine, Outbound, ProviderCache, Purpose, SignatureCheck, Step};
+use crate::machine::{check_signature, userinfo_step, KeyStep, Machine, ProviderCache, Step};
 use crate::token::{
-    authenticate, process_token_response, ClientCredentials, Secret, SystemHeaders, TokenResponse,
+    form_request, process_token_response, read_json, ClientCredentials, Secret, SystemHeaders,
+    TokenResponse,
 };
-use crate::userinfo::{process_userinfo_response, userinfo_request};
+use crate::userinfo::process_userinfo_response;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -73,46 +73,8 @@ pub struct StartParams<'a> {
     pub redirect_uri: Option<&'a str>,
 }
 
-fn form_request(
-    endpoint: &str,
-    client: &ClientCredentials,
-    system: &SystemHeaders,
-    fill: impl FnOnce(&mut form_urlencoded::Serializer<'_, String>),
-) -> Result<HttpRequest> {
-    let mut headers = vec![
-        (
-            "Content-Type",
-            "application/x-www-form-urlencoded".to_string(),
-        ),
-        ("Accept", "application/json".to_string()),
-    ];
-    let mut form = form_urlencoded::Serializer::new(String::new());
-    fill(&mut form);
-    authenticate(client, &mut headers, &mut form);
-    headers.extend(system_pairs(system)?);
-    Ok(HttpRequest {
-        method: "POST",
-        url: endpoint.to_string(),
-        headers,
-        body: form.finish(),
-    })
-}
-
-fn system_pairs(system: &SystemHeaders) -> Result<Vec<(&'static str, String)>> {
-    system.validate()?;
-    Ok([
-        ("Vipps-System-Name", &system.system_name),
-        ("Vipps-System-Version", &system.system_version),
-        ("Vipps-System-Plugin-Name", &system.plugin_name),
-        ("Vipps-System-Plugin-Version", &system.plugin_version),
-    ]
-    .into_iter()
-    .filter_map(|(name, value)| value.clone().map(|v| (name, v)))
-    .collect())
-}
-
 /// The backchannel authentication request (CIBA Core 7.1), client-authenticated as the
-/// token endpoint is ([`authenticate`]).
+/// token endpoint is ([`crate::token::authenticate`]).
 pub fn start_request(
     endpoints: &Endpoints,
     client: &ClientCredentials,
@@ -213,14 +175,8 @@ pub fn process_start_response(
             "the backchannel authentication endpoint",
         ));
     }
-    let invalid = |why: &str| {
-        Error::new(
-            ErrorCode::TokenResponseInvalid,
-            format!("the backchannel authentication response {why}"),
-        )
-    };
-    let raw: RawStarted =
-        serde_json::from_slice(&response.body).map_err(|_| invalid("is not a JSON object"))?;
+    let (raw, invalid) =
+        read_json::<RawStarted>(response, "the backchannel authentication response")?;
     let auth_req_id = raw
         .auth_req_id
         .filter(|id| valid_auth_req_id(id))
@@ -481,40 +437,19 @@ impl<'a> PhoneTokens<'a> {
     }
 
     fn key_step(&mut self, now: u64) -> Result<Step<VerifiedPhoneLogin>> {
-        let alg = self.expect.alg();
-        let kid = self.jwt.header.kid.clone();
-        match self.cache.jwks.lookup_for(alg, kid.as_deref(), now) {
-            KeyLookup::Found(key) => {
-                let check = SignatureCheck {
-                    alg,
-                    key: key.clone(),
-                    signing_input: self.jwt.signing_input.clone(),
-                    signature: self.jwt.signature.clone(),
-                };
-                self.stage = Stage::Signature;
-                Ok(Step::Verify(check))
-            }
-            KeyLookup::Fetch if !self.jwks_fetched => {
-                self.stage = Stage::Jwks;
-                Ok(Step::Send(Outbound {
-                    request: HttpRequest {
-                        method: "GET",
-                        url: self.endpoints.jwks_uri.clone(),
-                        headers: vec![("Accept", "application/json".to_string())],
-                        body: String::new(),
-                    },
-                    purpose: Purpose::Jwks,
-                }))
-            }
-            _ => Err(Error::new(
-                ErrorCode::IdTokenKidUnknown,
-                format!(
-                    "no {alg} key in the provider's JWKS has kid {}",
-                    kid.map(|k| format!("\"{k}\""))
-                        .unwrap_or_else(|| "(none)".into())
-                ),
-            )),
-        }
+        let step = self.cache.key_step(
+            &self.jwt,
+            self.expect.alg(),
+            true,
+            &self.endpoints.jwks_uri,
+            !self.jwks_fetched,
+            now,
+        )?;
+        self.stage = match step {
+            KeyStep::Verify(_) => Stage::Signature,
+            KeyStep::Fetch(_) => Stage::Jwks,
+        };
+        Ok(step.into())
     }
 }
 
@@ -524,14 +459,7 @@ impl Machine for PhoneTokens<'_> {
     fn receive(&mut self, response: HttpResponse, now: u64) -> Result<Step<VerifiedPhoneLogin>> {
         match std::mem::replace(&mut self.stage, Stage::Done) {
             Stage::Jwks => {
-                if response.status != 200 {
-                    return Err(Error::new(
-                        ErrorCode::JwksUnavailable,
-                        format!("the JWKS answered HTTP {}", response.status),
-                    ));
-                }
-                let keys = parse_jwks(&response.body)?;
-                self.cache.jwks.replace(keys, now);
+                self.cache.receive_jwks(&response, now)?;
                 self.jwks_fetched = true;
                 self.key_step(now)
             }
@@ -556,12 +484,7 @@ impl Machine for PhoneTokens<'_> {
             return Err(unexpected());
         }
         // OIDC Core 3.1.3.7 steps 6-8.
-        if !valid {
-            return Err(Error::new(
-                ErrorCode::IdTokenSignatureInvalid,
-                "the id_token's signature does not verify with the provider's key",
-            ));
-        }
+        check_signature(valid)?;
         let c = &self.client;
         let msn = self.msn;
         let mut expected = IdTokenExpectations {
@@ -581,18 +504,9 @@ impl Machine for PhoneTokens<'_> {
                 validate_ciba_redirect_claims(&self.jwt, &expected, auth_req_id, now)?
             }
         };
-        let endpoint = self.endpoints.userinfo_endpoint.clone().ok_or_else(|| {
-            Error::new(
-                ErrorCode::DiscoveryInvalid,
-                "the provider has no userinfo endpoint",
-            )
-        })?;
-        let request = userinfo_request(&endpoint, &self.access_token);
+        let outbound = userinfo_step(&self.endpoints, &self.access_token)?;
         self.stage = Stage::Userinfo { claims };
-        Ok(Step::Send(Outbound {
-            request,
-            purpose: Purpose::Userinfo,
-        }))
+        Ok(Step::Send(outbound))
     }
 }
 

@@ -1,6 +1,7 @@
 use super::*;
 use crate::issuer::Issuer;
 use crate::jwks::JwksCache;
+use crate::machine::{Purpose, SignatureCheck};
 use crate::token::TokenAuthMethod;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::json;

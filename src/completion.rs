@@ -22,13 +22,14 @@ use crate::http::HttpResponse;
 use crate::id_token::{validate_id_token_claims, IdTokenClaims, IdTokenExpectations};
 use crate::issuer::{Endpoints, Issuer};
 use crate::jose::UnverifiedJwt;
-use crate::jwks::{parse_jwks, KeyLookup};
-use crate::machine::{Machine, Outbound, ProviderCache, Purpose, SignatureCheck, Step};
+use crate::machine::{
+    check_signature, userinfo_step, KeyStep, Machine, Outbound, ProviderCache, Purpose, Step,
+};
 use crate::token::{
     process_token_response, token_request, ClientCredentials, Secret, SystemHeaders,
 };
 use crate::transaction::LoginTransaction;
-use crate::userinfo::{process_userinfo_response, userinfo_request};
+use crate::userinfo::process_userinfo_response;
 use serde_json::{Map, Value};
 
 /// What the server holds for every login: its client authentication and clock rules.
@@ -267,48 +268,23 @@ impl<'a> Completion<'a> {
         scope: Option<String>,
         now: u64,
     ) -> Result<Step<VerifiedLogin>> {
-        let kid = jwt.header.kid.clone();
-        match self.cache.jwks.lookup(kid.as_deref(), now) {
-            KeyLookup::Found(key) => {
-                let check = SignatureCheck {
-                    alg: "RS256",
-                    key: key.clone(),
-                    signing_input: jwt.signing_input.clone(),
-                    signature: jwt.signature.clone(),
-                };
-                self.stage = Stage::Signature {
-                    jwt,
-                    access_token,
-                    scope,
-                };
-                Ok(Step::Verify(check))
-            }
-            KeyLookup::Fetch if !self.jwks_fetched => {
-                let jwks_uri = self.endpoints()?.jwks_uri.clone();
-                self.stage = Stage::Jwks {
-                    jwt,
-                    access_token,
-                    scope,
-                };
-                Ok(Step::Send(Outbound {
-                    request: crate::http::HttpRequest {
-                        method: "GET",
-                        url: jwks_uri,
-                        headers: vec![("Accept", "application/json".to_string())],
-                        body: String::new(),
-                    },
-                    purpose: Purpose::Jwks,
-                }))
-            }
-            _ => Err(Error::new(
-                ErrorCode::IdTokenKidUnknown,
-                format!(
-                    "no key in the provider's JWKS has kid {}",
-                    kid.map(|k| format!("\"{k}\""))
-                        .unwrap_or_else(|| "(none)".into())
-                ),
-            )),
-        }
+        let jwks_uri = &self.endpoints.as_ref().ok_or_else(unexpected)?.jwks_uri;
+        let step = self
+            .cache
+            .key_step(&jwt, "RS256", false, jwks_uri, !self.jwks_fetched, now)?;
+        self.stage = match step {
+            KeyStep::Verify(_) => Stage::Signature {
+                jwt,
+                access_token,
+                scope,
+            },
+            KeyStep::Fetch(_) => Stage::Jwks {
+                jwt,
+                access_token,
+                scope,
+            },
+        };
+        Ok(step.into())
     }
 
     fn endpoints(&self) -> Result<&Endpoints> {
@@ -337,14 +313,7 @@ impl Machine for Completion<'_> {
                 access_token,
                 scope,
             } => {
-                if response.status != 200 {
-                    return Err(Error::new(
-                        ErrorCode::JwksUnavailable,
-                        format!("the JWKS answered HTTP {}", response.status),
-                    ));
-                }
-                let keys = parse_jwks(&response.body)?;
-                self.cache.jwks.replace(keys, now);
+                self.cache.receive_jwks(&response, now)?;
                 self.jwks_fetched = true;
                 self.key_step(jwt, access_token, scope, now)
             }
@@ -394,12 +363,7 @@ impl Machine for Completion<'_> {
             return Err(unexpected());
         };
         // OIDC Core 3.1.3.7 steps 6-8: the signature, by the key the kid names.
-        if !valid {
-            return Err(Error::new(
-                ErrorCode::IdTokenSignatureInvalid,
-                "the id_token's signature does not verify with the provider's key",
-            ));
-        }
+        check_signature(valid)?;
         let t = &self.transaction;
         let claims = validate_id_token_claims(
             &jwt,
@@ -413,19 +377,9 @@ impl Machine for Completion<'_> {
             },
             now,
         )?;
-        // Step 5: only now userinfo, with the access token (Vipps: profile data is
-        // never in the id_token).
-        let endpoint = self.endpoints()?.userinfo_endpoint.clone().ok_or_else(|| {
-            Error::new(
-                ErrorCode::DiscoveryInvalid,
-                "the provider has no userinfo endpoint",
-            )
-        })?;
-        let request = userinfo_request(&endpoint, &access_token);
+        // Step 5: only now userinfo, with the access token.
+        let outbound = userinfo_step(self.endpoints()?, &access_token)?;
         self.stage = Stage::Userinfo { claims, scope };
-        Ok(Step::Send(Outbound {
-            request,
-            purpose: Purpose::Userinfo,
-        }))
+        Ok(Step::Send(outbound))
     }
 }

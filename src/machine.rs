@@ -12,7 +12,10 @@ use crate::discovery::{process_discovery_response, ProviderMetadata};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::issuer::{Endpoints, Issuer};
-use crate::jwks::{Jwk, JwksCache, JWKS_MAX_AGE_SECS};
+use crate::jose::UnverifiedJwt;
+use crate::jwks::{parse_jwks, Jwk, JwksCache, KeyLookup, JWKS_MAX_AGE_SECS};
+use crate::token::Secret;
+use crate::userinfo::userinfo_request;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 
@@ -119,6 +122,50 @@ where
     }
 }
 
+/// Where an id_token's key lookup leads ([`ProviderCache::key_step`]): the machine
+/// records which, then hands it on as its [`Step`].
+#[derive(Debug)]
+pub(crate) enum KeyStep {
+    Verify(SignatureCheck),
+    /// Fetch the JWKS, answered with [`ProviderCache::receive_jwks`].
+    Fetch(Outbound),
+}
+
+impl<T> From<KeyStep> for Step<T> {
+    fn from(step: KeyStep) -> Self {
+        match step {
+            KeyStep::Verify(check) => Step::Verify(check),
+            KeyStep::Fetch(outbound) => Step::Send(outbound),
+        }
+    }
+}
+
+/// OIDC Core 3.1.3.7 step 6: the adapter's verdict on the id_token's signature.
+pub(crate) fn check_signature(valid: bool) -> Result<()> {
+    if valid {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::IdTokenSignatureInvalid,
+        "the id_token's signature does not verify with the provider's key",
+    ))
+}
+
+/// The userinfo request, once the id_token is verified (Vipps: profile data is never
+/// in the id_token).
+pub(crate) fn userinfo_step(endpoints: &Endpoints, access_token: &Secret) -> Result<Outbound> {
+    let endpoint = endpoints.userinfo_endpoint.as_deref().ok_or_else(|| {
+        Error::new(
+            ErrorCode::DiscoveryInvalid,
+            "the provider has no userinfo endpoint",
+        )
+    })?;
+    Ok(Outbound {
+        request: userinfo_request(endpoint, access_token),
+        purpose: Purpose::Userinfo,
+    })
+}
+
 /// What may be reused between runs for one issuer: its discovery document and its JWKS
 /// (with the refetch policy of [`JwksCache`]). The adapter keeps it (isolate memory, a
 /// cache store) and hands it to each machine; the machine hands it back updated.
@@ -188,6 +235,64 @@ impl ProviderCache {
                 ),
             )),
         }
+    }
+
+    /// The id_token's key by `kid` among the JWKS's `alg` keys: verify the signature
+    /// with it, fetch the JWKS from `jwks_uri` (when `may_fetch`: once per run), or give
+    /// up (`name_alg`: the message names the algorithm).
+    pub(crate) fn key_step(
+        &mut self,
+        jwt: &UnverifiedJwt,
+        alg: &'static str,
+        name_alg: bool,
+        jwks_uri: &str,
+        may_fetch: bool,
+        now: u64,
+    ) -> Result<KeyStep> {
+        let kid = jwt.header.kid.as_deref();
+        match self.jwks.lookup_for(alg, kid, now) {
+            KeyLookup::Found(key) => Ok(KeyStep::Verify(SignatureCheck {
+                alg,
+                key: key.clone(),
+                signing_input: jwt.signing_input.clone(),
+                signature: jwt.signature.clone(),
+            })),
+            KeyLookup::Fetch if may_fetch => Ok(KeyStep::Fetch(Outbound {
+                request: HttpRequest {
+                    method: "GET",
+                    url: jwks_uri.to_string(),
+                    headers: vec![("Accept", "application/json".to_string())],
+                    body: String::new(),
+                },
+                purpose: Purpose::Jwks,
+            })),
+            _ => Err(Error::new(
+                ErrorCode::IdTokenKidUnknown,
+                format!(
+                    "no {}key in the provider's JWKS has kid {}",
+                    if name_alg {
+                        format!("{alg} ")
+                    } else {
+                        String::new()
+                    },
+                    kid.map(|k| format!("\"{k}\""))
+                        .unwrap_or_else(|| "(none)".into())
+                ),
+            )),
+        }
+    }
+
+    /// Reads the JWKS that [`ProviderCache::key_step`] fetched.
+    pub(crate) fn receive_jwks(&mut self, response: &HttpResponse, now: u64) -> Result<()> {
+        if response.status != 200 {
+            return Err(Error::new(
+                ErrorCode::JwksUnavailable,
+                format!("the JWKS answered HTTP {}", response.status),
+            ));
+        }
+        let keys = parse_jwks(&response.body)?;
+        self.jwks.replace(keys, now);
+        Ok(())
     }
 
     /// RFC 9207 2.3: whether this issuer's callbacks must carry `iss`.

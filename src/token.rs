@@ -179,6 +179,24 @@ pub fn token_request(
     code_verifier: Option<&PkceCodeVerifier>,
     system: &SystemHeaders,
 ) -> Result<HttpRequest> {
+    form_request(token_endpoint, client, system, |form| {
+        form.append_pair("grant_type", "authorization_code")
+            .append_pair("code", code)
+            .append_pair("redirect_uri", redirect_uri);
+        if let Some(verifier) = code_verifier {
+            form.append_pair("code_verifier", verifier.secret());
+        }
+    })
+}
+
+/// A form POST to the token endpoint or the CIBA start: `fill` writes the grant's
+/// fields, then the client authentication ([`authenticate`]) and the system headers.
+pub(crate) fn form_request(
+    endpoint: &str,
+    client: &ClientCredentials,
+    system: &SystemHeaders,
+    fill: impl FnOnce(&mut form_urlencoded::Serializer<'_, String>),
+) -> Result<HttpRequest> {
     let mut headers = vec![
         (
             "Content-Type",
@@ -187,20 +205,28 @@ pub fn token_request(
         ("Accept", "application/json".to_string()),
     ];
     let mut form = form_urlencoded::Serializer::new(String::new());
-    form.append_pair("grant_type", "authorization_code")
-        .append_pair("code", code)
-        .append_pair("redirect_uri", redirect_uri);
-    if let Some(verifier) = code_verifier {
-        form.append_pair("code_verifier", verifier.secret());
-    }
+    fill(&mut form);
     authenticate(client, &mut headers, &mut form);
     headers.extend(system.pairs()?);
     Ok(HttpRequest {
         method: "POST",
-        url: token_endpoint.to_string(),
+        url: endpoint.to_string(),
         headers,
         body: form.finish(),
     })
+}
+
+/// Reads a JSON answer (the token response, the CIBA start's; `what` names it): the
+/// body, and how to say what else is wrong with it (`TokenResponseInvalid`).
+pub(crate) fn read_json<'w, T: serde::de::DeserializeOwned>(
+    response: &HttpResponse,
+    what: &'w str,
+) -> Result<(T, impl Fn(&str) -> Error + 'w)> {
+    let invalid =
+        move |why: &str| Error::new(ErrorCode::TokenResponseInvalid, format!("{what} {why}"));
+    let raw =
+        serde_json::from_slice(&response.body).map_err(|_| invalid("is not a JSON object"))?;
+    Ok((raw, invalid))
 }
 
 /// A successful token response. The access token is for userinfo only and is never
@@ -238,14 +264,7 @@ pub fn process_token_response(response: &HttpResponse) -> Result<TokenResponse> 
     if !(200..300).contains(&response.status) {
         return Err(token_error(response));
     }
-    let invalid = |why: &str| {
-        Error::new(
-            ErrorCode::TokenResponseInvalid,
-            format!("the token response {why}"),
-        )
-    };
-    let raw: RawTokenResponse =
-        serde_json::from_slice(&response.body).map_err(|_| invalid("is not a JSON object"))?;
+    let (raw, invalid) = read_json::<RawTokenResponse>(response, "the token response")?;
     let access_token = raw
         .access_token
         .filter(|t| !t.is_empty())

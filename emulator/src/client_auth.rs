@@ -9,7 +9,7 @@ use percent_encoding::percent_decode_str;
 use subtle::ConstantTimeEq;
 
 use crate::config::{SalesUnit, TokenAuthMethod};
-use crate::http::oauth_error;
+use crate::http::{bad_request, no_store, oauth_error};
 use crate::params::Params;
 use crate::state::App;
 
@@ -182,6 +182,45 @@ fn form_decode(s: &str) -> Option<String> {
         .decode_utf8()
         .ok()
         .map(|c| c.into_owned())
+}
+
+/// How every client-authenticated form POST starts (the token endpoint, the CIBA
+/// start): an `application/x-www-form-urlencoded` body, none of `single` sent twice,
+/// then the client's authentication. `Err` is the answer to send (boxed: it is large).
+pub fn authenticated_form<'a>(
+    app: &'a App,
+    headers: &HeaderMap,
+    body: &[u8],
+    single: &[&str],
+) -> Result<(Params, &'a SalesUnit), Box<Response>> {
+    if !is_form(headers) {
+        return Err(Box::new(bad_request(
+            "invalid_request",
+            "The request must be application/x-www-form-urlencoded.",
+        )));
+    }
+    let params = Params::parse(body);
+    if let Some(name) = params.first_repeated(single) {
+        return Err(Box::new(bad_request(
+            "invalid_request",
+            &format!("The parameter '{name}' was sent more than once."),
+        )));
+    }
+    match authenticate(app, headers, &params) {
+        Ok(unit) => Ok((params, unit)),
+        Err(description) => Err(Box::new(no_store(unauthorized(&description)))),
+    }
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
 }
 
 /// 401 `invalid_client`.

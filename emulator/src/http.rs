@@ -83,6 +83,11 @@ pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> Respon
     )
 }
 
+/// 400 with an OAuth error, never cached (the token endpoint, the CIBA start).
+pub fn bad_request(error: &str, description: &str) -> Response {
+    no_store(oauth_error(StatusCode::BAD_REQUEST, error, description))
+}
+
 /// `302 Found` to `location`, never cached.
 pub fn found(location: &str) -> Response {
     let mut response = StatusCode::FOUND.into_response();

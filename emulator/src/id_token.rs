@@ -37,15 +37,28 @@ pub fn issue(app: &App, grant: &CodeGrant, access_token: &str, faults: &Faults) 
     } else {
         key.kid.clone()
     };
+    signed("RS256", kid, &payload, |input| key.sign(input), faults)
+}
+
+/// `header.payload.signature` (JWS compact) with `payload` already base64url-encoded;
+/// the `bad_signature` fault changes the signature's first bytes (RS256's, or ES256's
+/// r).
+pub fn signed(
+    alg: &str,
+    kid: String,
+    payload: &str,
+    sign: impl FnOnce(&[u8]) -> Vec<u8>,
+    faults: &Faults,
+) -> String {
     let header = format!(
-        r#"{{"alg":"RS256","typ":"JWT","kid":{}}}"#,
+        r#"{{"alg":"{alg}","typ":"JWT","kid":{}}}"#,
         Value::String(kid)
     );
     let signing_input = format!(
         "{}.{payload}",
         Base64UrlUnpadded::encode_string(header.as_bytes())
     );
-    let mut signature = key.sign(signing_input.as_bytes());
+    let mut signature = sign(signing_input.as_bytes());
     if faults.bad_signature {
         for byte in signature.iter_mut().take(8) {
             *byte ^= 0x5a;

@@ -11,11 +11,11 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::authorize::ttl;
-use crate::client_auth::{authenticate, unauthorized};
+use crate::client_auth::authenticated_form;
 use crate::conn::ResetHandle;
-use crate::http::{json, no_store, oauth_error, padded_json, HUGE_PADDING_BYTES};
+use crate::faults::Faults;
+use crate::http::{bad_request, json, no_store, padded_json, HUGE_PADDING_BYTES};
 use crate::id_token;
-use crate::params::Params;
 use crate::random;
 use crate::state::{AccessGrant, CodeGrant, Pkce, Shared};
 
@@ -62,38 +62,17 @@ pub async fn token(
         return response;
     }
 
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            v.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !is_form {
-        return bad_request(
-            "invalid_request",
-            "The request must be application/x-www-form-urlencoded.",
-        );
-    }
-    let params = Params::parse(&body);
-    if let Some(name) = params.first_repeated(&[
+    let single = [
         "grant_type",
         "code",
         "redirect_uri",
         "code_verifier",
         "client_id",
         "client_secret",
-    ]) {
-        return bad_request(
-            "invalid_request",
-            &format!("The parameter '{name}' was sent more than once."),
-        );
-    }
-
-    let unit = match authenticate(&app, &headers, &params) {
-        Ok(unit) => unit,
-        Err(description) => return no_store(unauthorized(&description)),
+    ];
+    let (params, unit) = match authenticated_form(&app, &headers, &body, &single) {
+        Ok(form) => form,
+        Err(refusal) => return *refusal,
     };
 
     // The CIBA grants (poll and redirect variant).
@@ -166,12 +145,24 @@ pub async fn token(
     };
 
     let id_token = id_token::issue(&app, &grant_snapshot, &access_token, &faults);
+    answer(&access_token, &id_token, &scope, "bearer", &faults)
+}
+
+/// The token response (`token_type`: the browser flow's `bearer`, the CIBA grants'
+/// `Bearer`), padded by the `token_huge` fault.
+pub fn answer(
+    access_token: &str,
+    id_token: &str,
+    scope: &str,
+    token_type: &str,
+    faults: &Faults,
+) -> Response {
     let answer = json!({
         "access_token": access_token,
         "id_token": id_token,
         "expires_in": EXPIRES_IN,
         "scope": scope,
-        "token_type": "bearer",
+        "token_type": token_type,
     });
     no_store(match answer {
         Value::Object(fields) if faults.token_huge => {
@@ -199,10 +190,6 @@ fn check_pkce(grant: &CodeGrant, verifier: Option<&str>) -> Result<(), &'static 
     } else {
         Err("The PKCE code_verifier does not match the code_challenge.")
     }
-}
-
-fn bad_request(error: &str, description: &str) -> Response {
-    no_store(oauth_error(StatusCode::BAD_REQUEST, error, description))
 }
 
 fn invalid_grant(detail: &str) -> Response {

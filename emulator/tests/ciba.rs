@@ -11,7 +11,7 @@ use common::*;
 use hmac::{Hmac, Mac};
 use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{Signature, VerifyingKey};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::RETRY_AFTER;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -38,22 +38,7 @@ fn start_form(phone: &str) -> Vec<(String, String)> {
 }
 
 async fn ciba_post(emu: &Emu, auth: &Auth, form: &[(String, String)]) -> Response {
-    let mut form = form.to_vec();
-    let mut req = emu.http.post(emu.url(CIBA_PATH));
-    match auth {
-        Auth::Basic(id, secret) => req = req.header(AUTHORIZATION, basic_header(id, secret)),
-        Auth::Post(id, secret) => {
-            form.push(p("client_id", id));
-            form.push(p("client_secret", secret));
-        }
-        Auth::Header(h) => req = req.header(AUTHORIZATION, h.as_str()),
-        Auth::None => {}
-    }
-    req.header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(form_body(&form))
-        .send()
-        .await
-        .expect("POST CIBA start")
+    emu.form_post(CIBA_PATH, auth, form).await
 }
 
 /// Start with the unit's own client auth; require 200 and return the answer.

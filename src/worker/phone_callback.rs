@@ -14,17 +14,15 @@
 //! 4. The result is kept once: a second visit gets "already used".
 
 use super::config::Config;
-use super::partner;
-use super::phone_login::{user_of, verify_tokens};
+use super::phone_login::{ciba_call, user_of, verify_tokens};
 use super::phone_logins::PhoneLoginStore;
 use super::respond::{escape_html, for_provider, plain_page, Answer};
-use super::transactions::now_secs;
-use super::upstream::{load_cache, send, Transport, MAX_PROVIDER_RESPONSE_BYTES};
+use super::upstream::load_cache;
 use crate::ciba::{redirect_token_request, Expect};
 use crate::error::{Error, ErrorCode};
 use crate::jose::UnverifiedJwt;
 use crate::phone_login::Status;
-use crate::token::{process_token_response, ClientCredentials};
+use crate::token::process_token_response;
 use worker::{Env, Request};
 
 /// The longest query read (a code and a state are far shorter).
@@ -118,23 +116,15 @@ pub async fn callback(req: &Request, env: &Env, config: &Config) -> worker::Resu
     };
     // Step 2: the exchange (single use at Vipps).
     let before = load_cache(&config.issuer).await;
-    let exchanged = partner::with_credentials(config, |credentials: ClientCredentials| {
-        let (before, code) = (&before, &code);
-        async move {
-            let endpoints = before.endpoints(&config.issuer, now_secs())?;
-            let request =
-                redirect_token_request(&endpoints, &credentials, code, &config.system_headers)?;
-            let response = send(
-                &request,
-                "the token endpoint",
-                config.http_timeout_ms,
-                MAX_PROVIDER_RESPONSE_BYTES,
-                Transport::Fetch,
-            )
-            .await?;
-            process_token_response(&response)
-        }
-    })
+    let exchanged = ciba_call(
+        config,
+        &before,
+        "the token endpoint",
+        |endpoints, credentials| {
+            redirect_token_request(endpoints, credentials, &code, &config.system_headers)
+        },
+        |response, _| process_token_response(response),
+    )
     .await;
     let tokens = match exchanged {
         Ok(tokens) => tokens,

@@ -28,6 +28,8 @@ use crate::ciba::{
 };
 use crate::completion::TokenClient;
 use crate::error::{Error, ErrorCode};
+use crate::http::{HttpRequest, HttpResponse};
+use crate::issuer::Endpoints;
 use crate::machine::{drive, Outbound, ProviderCache, SignatureCheck};
 use crate::phone_login::{Mode, PhoneLogin, PollResult, Status, Trigger};
 use crate::token::{ClientCredentials, TokenResponse};
@@ -182,10 +184,10 @@ async fn begin_login(
     };
     let now = now_secs();
     let cache = load_cache(&config.issuer).await;
-    let endpoints = match cache.endpoints(&config.issuer, now) {
-        Ok(endpoints) => endpoints,
-        Err(e) => return Ok(Err(e)),
-    };
+    // Known endpoints before any partner token is fetched.
+    if let Err(e) = cache.endpoints(&config.issuer, now) {
+        return Ok(Err(e));
+    }
     let params = StartParams {
         scope: &scope,
         login_hint: &login_hint,
@@ -197,23 +199,15 @@ async fn begin_login(
             .then_some(settings.redirect_uri.as_deref())
             .flatten(),
     };
-    // With partner keys, the partner token first (partner::with_credentials).
-    let what = "the backchannel authentication endpoint";
-    let started = partner::with_credentials(config, |credentials: ClientCredentials| {
-        let (endpoints, params) = (&endpoints, &params);
-        async move {
-            let request = start_request(endpoints, &credentials, params, &config.system_headers)?;
-            let (response, retry_after) = send_with_retry_after(
-                &request,
-                what,
-                config.http_timeout_ms,
-                MAX_PROVIDER_RESPONSE_BYTES,
-                Transport::Fetch,
-            )
-            .await?;
-            process_start_response(&response, retry_after.as_deref(), now_secs())
-        }
-    })
+    let started = ciba_call(
+        config,
+        &cache,
+        "the backchannel authentication endpoint",
+        |endpoints, credentials| {
+            start_request(endpoints, credentials, &params, &config.system_headers)
+        },
+        |response, retry_after| process_start_response(response, retry_after, now_secs()),
+    )
     .await;
     let started = match started {
         Ok(started) => started,
@@ -246,6 +240,36 @@ async fn begin_login(
     }
     let body = json!({ "id": id, "expiresIn": started.expires_in, "interval": started.interval });
     Ok(Ok(Answer::ok(json_response(202, &body)?)?))
+}
+
+/// A request to the provider (the CIBA start, a poll, the redirect variant's exchange)
+/// with the client authentication [`partner::with_credentials`] gives (with partner
+/// keys, the partner token first): `build` makes it from the issuer's endpoints, `read`
+/// reads the answer and its `Retry-After`. `what` names the endpoint in errors.
+pub(super) async fn ciba_call<T>(
+    config: &Config,
+    cache: &ProviderCache,
+    what: &str,
+    build: impl Fn(&Endpoints, &ClientCredentials) -> Result<HttpRequest, Error>,
+    read: impl Fn(&HttpResponse, Option<&str>) -> Result<T, Error>,
+) -> Result<T, Error> {
+    partner::with_credentials(config, |credentials: ClientCredentials| {
+        let (build, read) = (&build, &read);
+        async move {
+            let endpoints = cache.endpoints(&config.issuer, now_secs())?;
+            let request = build(&endpoints, &credentials)?;
+            let (response, retry_after) = send_with_retry_after(
+                &request,
+                what,
+                config.http_timeout_ms,
+                MAX_PROVIDER_RESPONSE_BYTES,
+                Transport::Fetch,
+            )
+            .await?;
+            read(&response, retry_after.as_deref())
+        }
+    })
+    .await
 }
 
 /// `GET /api/phone-login/{id}`: the stored status; in poll mode, one token request
@@ -304,27 +328,20 @@ async fn poll_once(env: &Env, config: &Config, login: &PhoneLogin) -> PollResult
         ));
     }
     let cache = load_cache(&config.issuer).await;
-    let answer = partner::with_credentials(config, |credentials: ClientCredentials| {
-        let cache = &cache;
-        async move {
-            let endpoints = cache.endpoints(&config.issuer, now_secs())?;
-            let request = poll_request(
-                &endpoints,
-                &credentials,
+    let answer = ciba_call(
+        config,
+        &cache,
+        "the token endpoint",
+        |endpoints, credentials| {
+            poll_request(
+                endpoints,
+                credentials,
                 &login.auth_req_id,
                 &config.system_headers,
-            )?;
-            let (response, retry_after) = send_with_retry_after(
-                &request,
-                "the token endpoint",
-                config.http_timeout_ms,
-                MAX_PROVIDER_RESPONSE_BYTES,
-                Transport::Fetch,
             )
-            .await?;
-            process_poll_response(&response, retry_after.as_deref(), now_secs())
-        }
-    })
+        },
+        |response, retry_after| process_poll_response(response, retry_after, now_secs()),
+    )
     .await;
     match answer {
         Ok(PollAnswer::Pending) => PollResult::Pending,

@@ -7,45 +7,22 @@
 // return, a fresh browser that confirms who is logging in before it gets a session.
 // Screenshots go to test-results/.
 // `make test-e2e`.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { launchChromium } from "../browser/chromium.mjs";
-import { startStack } from "./stack.mjs";
+import { browserSuite, openDemo, root, TIMEOUT } from "./suite.mjs";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const TIMEOUT = { timeout: 90_000 };
-
-let stack;
-let browser;
-
-before(async () => {
-  stack = await startStack();
-  browser = await launchChromium();
-  await mkdir(join(root, "test-results"), { recursive: true });
-}, TIMEOUT);
-
-after(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+const suite = browserSuite();
 
 async function openShop() {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
-  const page = await context.newPage();
-  const pageErrors = [];
-  page.on("pageerror", (err) => pageErrors.push(err.message));
-  await page.goto(stack.url);
-  await page.waitForSelector('body[data-ready="true"]');
-  await page.waitForSelector('#session-state[data-state="logged-out"]');
-  return { context, page, pageErrors };
+  const opened = await openDemo(suite);
+  await opened.page.waitForSelector('#session-state[data-state="logged-out"]');
+  return opened;
 }
 
 /** On the emulator's landing page: pick a user and approve, or cancel. */
 async function decide(page, { user = /Ola Nordmann/, cancel = false } = {}) {
-  await page.waitForURL((u) => u.href.startsWith(stack.issuer));
+  await page.waitForURL((u) => u.href.startsWith(suite.stack.issuer));
   if (cancel) {
     await page.getByRole("button", { name: /cancel/i }).click();
   } else {
@@ -65,7 +42,7 @@ test("worker-driven: Log in with Vipps → emulator → approve → logged in; l
   const { context, page, pageErrors } = await openShop();
   await page.click("#login-worker");
   await decide(page);
-  await page.waitForURL(stack.url);
+  await page.waitForURL(suite.stack.url);
   await assertLoggedInAsOla(page);
   await page.screenshot({ path: join(root, "test-results/e2e-worker-logged-in.png"), fullPage: true });
   // The README's picture: the two ways in and the session, as a user sees them.
@@ -88,7 +65,7 @@ test("worker-driven: Log in with Vipps → emulator → approve → logged in; l
 
 /** The Worker's JSON log lines so far (one a request). */
 function logLines() {
-  return stack.logs.map((line) => {
+  return suite.stack.logs.map((line) => {
     try {
       return JSON.parse(line);
     } catch {
@@ -128,7 +105,7 @@ test("front-end-driven: the package's nonce/PKCE → /api/login → {url, state}
   assert.match(registered.sent.nonce, /^[A-Za-z0-9_-]{43}$/);
   const { state } = registered.json;
   assert.equal(typeof state, "string");
-  await page.waitForURL((u) => u.href.startsWith(stack.issuer));
+  await page.waitForURL((u) => u.href.startsWith(suite.stack.issuer));
   assert.equal(new URL(page.url()).searchParams.get("state"), state, "the authorize URL carries the Worker's state");
   await decide(page);
   // The app callback page hands the code to POST /api/callback, then returns home.
@@ -142,7 +119,7 @@ test("front-end-driven: the package's nonce/PKCE → /api/login → {url, state}
   assert.equal(user.name, "Ola Nordmann");
   assert.equal(user.email, "ola@example.no");
   assert.equal(user.nin, undefined, "the national identity number never reaches the browser");
-  await page.waitForURL(stack.url);
+  await page.waitForURL(suite.stack.url);
   await assertLoggedInAsOla(page);
   await page.screenshot({ path: join(root, "test-results/e2e-frontend-logged-in.png"), fullPage: true });
   assert.deepEqual(pageErrors, []);
@@ -151,7 +128,7 @@ test("front-end-driven: the package's nonce/PKCE → /api/login → {url, state}
 
 test("POST /api/login refuses a state from the page (the Worker mints it)", TIMEOUT, async () => {
   const { context } = await openShop();
-  const response = await context.request.post(`${stack.url}api/login`, {
+  const response = await context.request.post(`${suite.stack.url}api/login`, {
     data: { state: "s".repeat(43), nonce: "n".repeat(43), codeVerifier: "v".repeat(43), returnTo: "/" },
   });
   assert.equal(response.status(), 400);
@@ -166,7 +143,7 @@ test("cancel: Worker-driven back on the shop with its words; front-end-driven on
   await page.click("#login-worker");
   await decide(page, { cancel: true });
   await page.waitForSelector('#login-error[data-code="vipps_access_denied"]');
-  assert.equal(page.url(), stack.url);
+  assert.equal(page.url(), suite.stack.url);
   assert.equal(await page.locator("#login-error-message").textContent(), CANCELLED);
   assert.deepEqual(pageErrors, []);
   await context.close();
@@ -175,7 +152,7 @@ test("cancel: Worker-driven back on the shop with its words; front-end-driven on
   await page.click("#login-frontend");
   await decide(page, { cancel: true });
   await page.waitForSelector('body[data-done="error"]');
-  assert.ok(page.url().startsWith(`${stack.url}app/callback?`), page.url());
+  assert.ok(page.url().startsWith(`${suite.stack.url}app/callback?`), page.url());
   assert.equal(await page.locator("#error-code").textContent(), "vipps_access_denied");
   assert.ok((await page.locator("#error-message").textContent()).length > 0);
   assert.match(await page.locator("#error-hint").textContent(), /cancelled/);
@@ -187,7 +164,7 @@ test("cancel: Worker-driven back on the shop with its words; front-end-driven on
 test("a Worker-driven cancel lands on the shop: the customer's words for vipps_access_denied, the URL without login_error", TIMEOUT, async () => {
   const { context, page, pageErrors } = await openShop();
   // GET /callback answers 302 to the login's returnTo with the code added.
-  const redirected = page.waitForResponse((r) => r.url().startsWith(`${stack.url}callback?`));
+  const redirected = page.waitForResponse((r) => r.url().startsWith(`${suite.stack.url}callback?`));
   await page.click("#login-worker");
   await decide(page, { cancel: true });
   const callback = await redirected;
@@ -201,7 +178,7 @@ test("a Worker-driven cancel lands on the shop: the customer's words for vipps_a
   assert.ok(await page.locator("#login-error-code-row").isVisible());
   assert.equal(await page.locator("#login-error-code-row").textContent(), "Error code: vipps_access_denied");
   // Removed from the address bar once shown; nothing else on the page went wrong.
-  assert.equal(page.url(), stack.url);
+  assert.equal(page.url(), suite.stack.url);
   assert.equal(await page.evaluate(() => location.search), "");
   assert.equal(await page.locator("#error").isVisible(), false);
   // The page asks /api/session after it loads: wait for the answer (it was read too early
@@ -211,7 +188,7 @@ test("a Worker-driven cancel lands on the shop: the customer's words for vipps_a
   // No developer words on the shop: the hint is in the Worker's log line.
   const text = await box.textContent();
   const logged = logLines().filter((line) => line.path === "/callback" && line.error === "vipps_access_denied").at(-1);
-  assert.ok(logged, `a log line for the failed callback: ${stack.logs.join("\n")}`);
+  assert.ok(logged, `a log line for the failed callback: ${suite.stack.logs.join("\n")}`);
   assert.equal(logged.status, 302);
   assert.ok(logged.hint?.length > 0, "the hint goes to the log line");
   assert.equal(text.includes(logged.hint), false);
@@ -223,7 +200,7 @@ test("a Worker-driven cancel lands on the shop: the customer's words for vipps_a
   assert.equal(await box.isVisible(), false);
   await page.click("#login-worker");
   await decide(page);
-  await page.waitForURL(stack.url);
+  await page.waitForURL(suite.stack.url);
   await assertLoggedInAsOla(page);
   assert.equal(await box.isVisible(), false);
   assert.deepEqual(pageErrors, []);
@@ -233,7 +210,7 @@ test("a Worker-driven cancel lands on the shop: the customer's words for vipps_a
 /** Whether a browser context has a session: its cookie, and what GET /api/session says. */
 async function sessionOf(context) {
   const cookie = (await context.cookies()).find((c) => c.name === "vipps_session" && c.value);
-  const response = await context.request.get(`${stack.url}api/session`);
+  const response = await context.request.get(`${suite.stack.url}api/session`);
   return { cookie: Boolean(cookie), status: response.status(), user: (await response.json()).user };
 }
 
@@ -262,7 +239,7 @@ async function approveAndCatch(page, button) {
     await route.abort();
   });
   await page.click(button);
-  await page.waitForURL((u) => u.href.startsWith(stack.issuer));
+  await page.waitForURL((u) => u.href.startsWith(suite.stack.issuer));
   const authorizeUrl = new URL(page.url());
   await decide(page);
   const callbackUrl = await callback;
@@ -296,7 +273,7 @@ async function assertFallbackPage(page, code, words) {
 
 /** A browser context with none of the others' cookies (or session storage). */
 async function freshBrowser() {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const context = await suite.browser.newContext({ viewport: { width: 1000, height: 700 } });
   const page = await context.newPage();
   const pageErrors = [];
   page.on("pageerror", (err) => pageErrors.push(err.message));
@@ -305,7 +282,7 @@ async function freshBrowser() {
 
 test("the options offered are the ones /api/config allows; the Worker-driven link follows them", TIMEOUT, async () => {
   const { context, page, pageErrors } = await openShop();
-  const { options } = await (await context.request.get(`${stack.url}api/config`)).json();
+  const { options } = await (await context.request.get(`${suite.stack.url}api/config`)).json();
   assert.ok(await page.locator("#login-options").isVisible());
   const markets = await page.locator("#market option").evaluateAll((all) => all.map((o) => o.value));
   assert.deepEqual(markets, ["", ...options.markets], "none first (the default), then the allowed markets");
@@ -332,7 +309,7 @@ test("the chosen market and acr_values reach the authorize URL, in both flows", 
     await page.selectOption("#market", market);
     await page.getByLabel(/Confirm in the app/).check();
     await page.click(button);
-    await page.waitForURL((u) => u.href.startsWith(stack.issuer));
+    await page.waitForURL((u) => u.href.startsWith(suite.stack.issuer));
     // The emulator's landing page is the authorize URL the Worker built.
     const landing = new URL(page.url());
     assert.equal(landing.searchParams.get("market"), market, `${button}: ${landing}`);
@@ -340,7 +317,7 @@ test("the chosen market and acr_values reach the authorize URL, in both flows", 
     assert.equal(landing.searchParams.get("requested_flow"), null, "the automatic return was not asked for");
     // The id_token then carries that acr, which the Worker requires: the login completes.
     await decide(page);
-    await page.waitForURL(stack.url);
+    await page.waitForURL(suite.stack.url);
     await assertLoggedInAsOla(page);
     assert.deepEqual(pageErrors, []);
     await context.close();
@@ -363,11 +340,11 @@ test("a login is bound to its browser: a fresh one is refused (browser_binding_m
   // "Back to the shop" is the shop, without a login_error to explain.
   await second.page.getByRole("link", { name: "Back to the shop" }).click();
   await second.page.waitForSelector('body[data-ready="true"]');
-  assert.equal(second.page.url(), stack.url);
+  assert.equal(second.page.url(), suite.stack.url);
   assert.equal(await second.page.locator("#login-error").isVisible(), false);
   // Nothing was consumed: the same callback URL, in the browser that started the login.
   await first.page.goto(callbackUrl);
-  await first.page.waitForURL(stack.url);
+  await first.page.waitForURL(suite.stack.url);
   await assertLoggedInAsOla(first.page);
   // The code is single use: the fresh browser is still refused, and still has no session.
   const again = await second.page.goto(callbackUrl);
@@ -379,7 +356,7 @@ test("a login is bound to its browser: a fresh one is refused (browser_binding_m
   // Front-end-driven: /app/callback → POST /api/callback.
   first = await openShop();
   ({ callbackUrl } = await approveAndCatch(first.page, "#login-frontend"));
-  assert.ok(callbackUrl.startsWith(`${stack.url}app/callback?`), callbackUrl);
+  assert.ok(callbackUrl.startsWith(`${suite.stack.url}app/callback?`), callbackUrl);
   second = await freshBrowser();
   const answer = second.page.waitForResponse((r) => r.url().endsWith("/api/callback"));
   await second.page.goto(callbackUrl);
@@ -391,7 +368,7 @@ test("a login is bound to its browser: a fresh one is refused (browser_binding_m
   await second.page.screenshot({ path: join(root, "test-results/e2e-refused-other-browser-app.png"), fullPage: true });
   await assertNoSession(second.context);
   await first.page.goto(callbackUrl);
-  await first.page.waitForURL(stack.url);
+  await first.page.waitForURL(suite.stack.url);
   await assertLoggedInAsOla(first.page);
   assert.deepEqual(second.pageErrors, []);
   await first.context.close();
@@ -415,19 +392,19 @@ test("automatic return, Worker-driven: a fresh browser is asked \"Continue as Ol
   assert.ok(await second.page.getByRole("link", { name: "Cancel" }).isVisible());
 
   // The form POSTs to /callback (same origin) and is answered 303 to returnTo.
-  const posted = second.page.waitForResponse((r) => r.request().method() === "POST" && r.url() === `${stack.url}callback`);
+  const posted = second.page.waitForResponse((r) => r.request().method() === "POST" && r.url() === `${suite.stack.url}callback`);
   await second.page.getByRole("button", { name: "Continue as Ola Nordmann" }).click();
   const confirmed = await posted;
   assert.equal(confirmed.status(), 303,
     `POST /callback answered ${confirmed.status()} ${await confirmed.text().catch(() => "")} ` +
     `(Origin: ${await confirmed.request().headerValue("origin")})`);
-  await second.page.waitForURL(stack.url);
+  await second.page.waitForURL(suite.stack.url);
   await second.page.waitForSelector('body[data-ready="true"]');
   await assertLoggedInAsOla(second.page);
   assert.ok((await sessionOf(second.context)).cookie);
 
   // The browser that started it did not get the session, and the code is spent.
-  await first.page.goto(stack.url);
+  await first.page.goto(suite.stack.url);
   await first.page.waitForSelector('#session-state[data-state="logged-out"]');
   const late = await first.page.goto(callbackUrl);
   assert.equal(late.status(), 400);
@@ -442,7 +419,7 @@ test("automatic return, front-end-driven: /app/callback in a fresh browser asks,
   await first.page.getByLabel(/Vipps may return me in another browser/).check();
   const { callbackUrl, authorizeUrl } = await approveAndCatch(first.page, "#login-frontend");
   assert.equal(authorizeUrl.searchParams.get("requested_flow"), "automatic_return_from_vipps_app");
-  assert.ok(callbackUrl.startsWith(`${stack.url}app/callback?`), callbackUrl);
+  assert.ok(callbackUrl.startsWith(`${suite.stack.url}app/callback?`), callbackUrl);
 
   const second = await freshBrowser();
   const answer = second.page.waitForResponse((r) => r.url().endsWith("/api/callback"));
@@ -472,11 +449,11 @@ test("automatic return, front-end-driven: /app/callback in a fresh browser asks,
   const { user } = done.json;
   assert.equal(user.name, "Ola Nordmann");
   assert.equal(user.nin, undefined);
-  await second.page.waitForURL(stack.url);
+  await second.page.waitForURL(suite.stack.url);
   await second.page.waitForSelector('body[data-ready="true"]');
   await assertLoggedInAsOla(second.page);
 
-  await first.page.goto(stack.url);
+  await first.page.goto(suite.stack.url);
   await first.page.waitForSelector('#session-state[data-state="logged-out"]');
   assert.deepEqual(second.pageErrors, []);
   await first.context.close();

@@ -5,41 +5,18 @@
 // declines) on the phone, and the panel shows the verified user. No session cookie is set
 // in the till's browser: the customer is not the one using it.
 // `make test-e2e`.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { launchChromium } from "../browser/chromium.mjs";
-import { startStack } from "./stack.mjs";
-
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const TIMEOUT = { timeout: 90_000 };
+import { browserSuite, openDemo, root, TIMEOUT } from "./suite.mjs";
 const KEY = "e2e-phone-login-key-0123456789abcdef";
 
-let stack;
-let browser;
-
-before(async () => {
-  stack = await startStack({ vars: { PHONE_LOGIN_API_KEY: KEY } });
-  browser = await launchChromium();
-  await mkdir(join(root, "test-results"), { recursive: true });
-}, TIMEOUT);
-
-after(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+const suite = browserSuite({ vars: { PHONE_LOGIN_API_KEY: KEY } });
 
 async function openTill() {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
-  const page = await context.newPage();
-  const pageErrors = [];
-  page.on("pageerror", (err) => pageErrors.push(err.message));
-  await page.goto(stack.url);
-  await page.waitForSelector('body[data-ready="true"]');
-  await page.waitForSelector("#phone-panel:not([hidden])");
-  return { context, page, pageErrors };
+  const opened = await openDemo(suite);
+  await opened.page.waitForSelector("#phone-panel:not([hidden])");
+  return opened;
 }
 
 async function start(page, { key = KEY, phone = "+47 123 45 678", binding = "TILL-42", webpage = false } = {}) {
@@ -54,7 +31,7 @@ async function start(page, { key = KEY, phone = "+47 123 45 678", binding = "TIL
 async function openPhone(context, page) {
   const [phone] = await Promise.all([context.waitForEvent("page"), page.click("#phone-open")]);
   await phone.waitForLoadState();
-  assert.ok(phone.url().startsWith(stack.emulatorUrl), `the phone page is the emulator's: ${phone.url()}`);
+  assert.ok(phone.url().startsWith(suite.stack.emulatorUrl), `the phone page is the emulator's: ${phone.url()}`);
   return phone;
 }
 
@@ -102,7 +79,7 @@ test("redirect variant: after approving, the phone opens the shop's page, and th
   assert.match(await phone.locator("body").textContent(), /TILL-44/);
   await phone.getByRole("button", { name: /approve/i }).first().click();
   // The phone is sent to the Worker's /phone-callback, which redeems the code once.
-  await phone.waitForURL((u) => u.href.startsWith(`${stack.url}phone-callback?`));
+  await phone.waitForURL((u) => u.href.startsWith(`${suite.stack.url}phone-callback?`));
   assert.match(await phone.locator("body").textContent(), /logged in/i);
   await page.waitForSelector('#phone-status[data-status="approved"]', { timeout: 60_000 });
   assert.equal(await page.locator('#phone-user [data-claim="name"]').textContent(), "Ola Nordmann");
@@ -124,10 +101,10 @@ test("the customer declines on the phone → the panel says so", TIMEOUT, async 
 
 test("a wrong API key: the panel shows the Worker's code, and Vipps is not asked", TIMEOUT, async () => {
   const { context, page } = await openTill();
-  const before = stack.emulatorRequests.filter((l) => /backchannel/.test(l)).length;
+  const before = suite.stack.emulatorRequests.filter((l) => /backchannel/.test(l)).length;
   await start(page, { key: "not-the-key" });
   await page.waitForSelector('#phone-status[data-status="failed"]');
   assert.equal(await page.locator("#phone-error-code").textContent(), "phone_login_unauthorized");
-  assert.equal(stack.emulatorRequests.filter((l) => /backchannel/.test(l)).length, before);
+  assert.equal(suite.stack.emulatorRequests.filter((l) => /backchannel/.test(l)).length, before);
   await context.close();
 });

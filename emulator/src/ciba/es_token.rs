@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use super::CibaRequest;
 use crate::es256::EcKey;
 use crate::faults::Faults;
-use crate::id_token::at_hash;
+use crate::id_token::{at_hash, signed};
 use crate::random;
 use crate::state::App;
 use crate::sub;
@@ -75,24 +75,12 @@ pub fn issue(
         c.insert("msn".into(), json!(msn));
     }
 
-    let header = format!(
-        r#"{{"alg":"ES256","typ":"JWT","kid":{}}}"#,
-        Value::String(key.kid.clone())
-    );
-    let signing_input = format!(
-        "{}.{}",
-        Base64UrlUnpadded::encode_string(header.as_bytes()),
-        Base64UrlUnpadded::encode_string(Value::Object(c).to_string().as_bytes())
-    );
-    let mut signature = key.sign(signing_input.as_bytes());
-    if faults.bad_signature {
-        // The `bad_signature` fault, as for the RS256 id_token: r's first bytes changed.
-        for byte in signature.iter_mut().take(8) {
-            *byte ^= 0x5a;
-        }
-    }
-    format!(
-        "{signing_input}.{}",
-        Base64UrlUnpadded::encode_string(&signature)
+    let payload = Base64UrlUnpadded::encode_string(Value::Object(c).to_string().as_bytes());
+    signed(
+        "ES256",
+        key.kid.clone(),
+        &payload,
+        |input| key.sign(input),
+        faults,
     )
 }

@@ -3,7 +3,6 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::{json, Value};
 
 use super::es_token::{self, Login};
 use super::start::rate_limited;
@@ -12,7 +11,7 @@ use crate::authorize::ttl;
 use crate::config::SalesUnit;
 use crate::es256::EcKey;
 use crate::faults::Faults;
-use crate::http::{json, no_store, oauth_error, padded_json, HUGE_PADDING_BYTES};
+use crate::http::{bad_request, no_store, oauth_error};
 use crate::id_token;
 use crate::params::Params;
 use crate::random;
@@ -20,8 +19,6 @@ use crate::state::{AccessGrant, Authorization, CodeGrant, Shared};
 
 pub const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
 pub const REDIRECT_GRANT: &str = "urn:vipps:params:grant-type:ciba-redirect";
-/// What Vipps answers, whatever the access token's real lifetime.
-const EXPIRES_IN: u64 = 3599;
 /// CIBA Core 11: on `slow_down` the interval grows by (at least) 5 s.
 const SLOW_DOWN_STEP_SECS: i64 = 5;
 
@@ -231,23 +228,8 @@ fn new_access_token(
 
 /// The token response; `token_type` is `Bearer` here (vipps-login-api.md, "CIBA").
 fn answer(request: &CibaRequest, access_token: &str, id_token: &str, faults: &Faults) -> Response {
-    let answer = json!({
-        "access_token": access_token,
-        "id_token": id_token,
-        "expires_in": EXPIRES_IN,
-        "scope": request.scopes.join(" "),
-        "token_type": "Bearer",
-    });
-    no_store(match answer {
-        Value::Object(fields) if faults.token_huge => {
-            padded_json(StatusCode::OK, fields, HUGE_PADDING_BYTES)
-        }
-        answer => json(StatusCode::OK, &answer),
-    })
-}
-
-fn bad_request(error: &str, description: &str) -> Response {
-    no_store(oauth_error(StatusCode::BAD_REQUEST, error, description))
+    let scope = request.scopes.join(" ");
+    crate::token::answer(access_token, id_token, &scope, "Bearer", faults)
 }
 
 fn invalid_grant(detail: &str) -> Response {

@@ -9,9 +9,9 @@ use serde_json::json;
 
 use super::{under_age, user_by_phone, CibaRequest, Status, MAX_REQUESTS};
 use crate::authorize::{checked_scopes, ttl};
-use crate::client_auth::{authenticate, unauthorized};
+use crate::client_auth::authenticated_form;
 use crate::config::SalesUnit;
-use crate::http::{json, no_store, oauth_error};
+use crate::http::{bad_request, json, no_store, oauth_error};
 use crate::params::Params;
 use crate::random;
 use crate::state::Shared;
@@ -42,22 +42,9 @@ pub async fn start(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -
     if faults.ciba_rate_limited {
         return rate_limited();
     }
-    if !is_form(&headers) {
-        return bad_request(
-            "invalid_request",
-            "The request must be application/x-www-form-urlencoded.",
-        );
-    }
-    let params = Params::parse(&body);
-    if let Some(name) = params.first_repeated(REPEATABLE_NOT) {
-        return bad_request(
-            "invalid_request",
-            &format!("The parameter '{name}' was sent more than once."),
-        );
-    }
-    let unit = match authenticate(&app, &headers, &params) {
-        Ok(unit) => unit,
-        Err(description) => return no_store(unauthorized(&description)),
+    let (params, unit) = match authenticated_form(&app, &headers, &body, REPEATABLE_NOT) {
+        Ok(form) => form,
+        Err(refusal) => return *refusal,
     };
 
     let checked = match check(&params, unit) {
@@ -237,21 +224,6 @@ pub fn is_binding_message(m: &str) -> bool {
     (5..=8).contains(&m.len())
         && m.bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-}
-
-pub fn is_form(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            v.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
-
-fn bad_request(error: &str, description: &str) -> Response {
-    no_store(oauth_error(StatusCode::BAD_REQUEST, error, description))
 }
 
 /// 429 with `Retry-After` (the `ciba_rate_limited` fault).

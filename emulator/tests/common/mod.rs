@@ -714,8 +714,13 @@ impl Emu {
 
     /// Raw token request.
     pub async fn token_request(&self, auth: &Auth, form: &[(String, String)]) -> Response {
+        self.form_post(TOKEN_PATH, auth, form).await
+    }
+
+    /// A client-authenticated form POST to `path` (the token endpoint, the CIBA start).
+    pub async fn form_post(&self, path: &str, auth: &Auth, form: &[(String, String)]) -> Response {
         let mut form = form.to_vec();
-        let mut req = self.http.post(self.url(TOKEN_PATH));
+        let mut req = self.http.post(self.url(path));
         match auth {
             Auth::Basic(id, secret) => req = req.header(AUTHORIZATION, basic_header(id, secret)),
             Auth::Post(id, secret) => {
@@ -729,7 +734,7 @@ impl Emu {
             .body(form_body(&form))
             .send()
             .await
-            .expect("POST token")
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
     /// The standard code-exchange form for a login.
