@@ -196,7 +196,7 @@ async fn issued_lists_unredeemed_codes_and_valid_access_tokens() {
             .map(|v| v.as_str().expect("a string").to_string())
             .collect()
     };
-    assert_eq!(listed("codes"), [login.code.clone()]);
+    assert_eq!(listed("codes"), std::slice::from_ref(&login.code));
     assert!(listed("access_tokens").is_empty());
     // Redeemed: the code is kept (a second redemption must fail), its access token listed.
     let unit = emu.unit("demo-client");
