@@ -75,10 +75,10 @@ thread_local! {
     static JWKS_FETCH: RefCell<Option<JwksFetch>> = const { RefCell::new(None) };
 }
 
-/// This isolate's JWKS answer for `url` from a fetch that started at or after `since`
-/// (so it is newer than the keys the asking run holds) and less than
+/// This isolate's good (HTTP 200) JWKS answer for `url` from a fetch that started at or
+/// after `since` (so it is newer than the keys the asking run holds) and less than
 /// [`JWKS_SHARE_MAX_MS`] ago; `Err(())` when a fetch of it is still in flight (started
-/// within `timeout_ms`).
+/// within `timeout_ms`); after a failed one the waiter fetches for itself.
 fn shared_jwks(
     url: &str,
     since: f64,
@@ -88,10 +88,13 @@ fn shared_jwks(
     JWKS_FETCH.with_borrow(|fetch| {
         let fetch = fetch.as_ref().filter(|f| f.url == url)?;
         match &fetch.answer {
-            Some(answer)
-                if fetch.started_ms >= since && now - fetch.started_ms < JWKS_SHARE_MAX_MS =>
+            // Only a good answer is handed on: after a failure the next run tries again.
+            Some(Ok(response))
+                if response.status == 200
+                    && fetch.started_ms >= since
+                    && now - fetch.started_ms < JWKS_SHARE_MAX_MS =>
             {
-                Some(Ok(answer.clone()))
+                Some(Ok(Ok(response.clone())))
             }
             None if now - fetch.started_ms < f64::from(timeout_ms) => Some(Err(())),
             _ => None,
