@@ -18,7 +18,8 @@ DEMO_PORT ?= 8787
 EMULATOR_PORT ?= 7000
 
 .PHONY: setup setup-browser pkg worker site demo emulator test lint test-native test-wasm \
-        test-node test-types test-vite test-browser test-worker test-e2e size bench-memory load
+        test-node test-types test-vite test-browser test-worker test-e2e size bench-memory load \
+        fuzz test-fuzz
 
 setup:
 	@scripts/setup.sh
@@ -95,7 +96,7 @@ emulator:
 	cargo build -q -p vipps-login-emulator
 
 ## Everything.
-test: setup-browser lint test-native pkg test-types test-node test-vite test-wasm test-browser \
+test: setup-browser lint test-native test-fuzz pkg test-types test-node test-vite test-wasm test-browser \
       test-worker test-e2e
 	@echo "make test: all suites passed"
 
@@ -114,6 +115,14 @@ lint:
 test-native:
 	cargo test --workspace
 	node --test tests/oidc/
+
+## The cargo-fuzz targets (fuzz/README.md, on nightly): a smoke run of each, 3 s, after
+## one build of them all. `make fuzz` runs each for 1,000,000 executions.
+test-fuzz: setup
+	scripts/fuzz.sh --smoke
+
+fuzz: setup
+	scripts/fuzz.sh
 
 ## Every export, in headless Chromium (wasm-bindgen-test; webdriver.json adds the
 ## flags Chromium needs as root and offline).

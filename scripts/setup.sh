@@ -26,6 +26,7 @@ fi
 # Versions we pin. wasm-bindgen's must equal the one in Cargo.lock.
 WASM_PACK_VERSION=0.15.1
 WORKER_BUILD_VERSION=0.8.7
+CARGO_FUZZ_VERSION=0.13.2
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -47,6 +48,16 @@ fi
 if [ "$(worker-build --version 2>/dev/null)" != "$WORKER_BUILD_VERSION" ]; then
   log "installing worker-build $WORKER_BUILD_VERSION (a few minutes, once)"
   cargo install worker-build --locked --version "=$WORKER_BUILD_VERSION"
+fi
+
+# The fuzz targets (fuzz/, scripts/fuzz.sh) build on nightly with cargo-fuzz.
+if ! rustup toolchain list | grep -q '^nightly'; then
+  log "installing the nightly toolchain (for cargo-fuzz)"
+  rustup toolchain install nightly --profile minimal
+fi
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
+  log "installing cargo-fuzz $CARGO_FUZZ_VERSION (a few minutes, once)"
+  cargo install cargo-fuzz --locked --version "=$CARGO_FUZZ_VERSION"
 fi
 
 # What was just installed must be what PATH finds (an older copy earlier on PATH would
