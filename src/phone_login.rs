@@ -403,9 +403,11 @@ const STATE_RANDOM_LEN: usize = 24;
 
 /// Keys for the ids and states of phone logins, derived from the server's session
 /// secret (a key of their own: never mistaken for a browser login's state or a
-/// session). `Debug` hides them.
+/// session), and during a rotation of that secret the previous one's key with the time
+/// (Unix seconds) until which its ids and states are still accepted, so that phone logins
+/// in flight survive the rotation. `Debug` hides them.
 #[derive(Clone)]
-pub struct PhoneLoginKeys([u8; 32]);
+pub struct PhoneLoginKeys([u8; 32], Option<([u8; 32], u64)>);
 
 impl std::fmt::Debug for PhoneLoginKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -418,22 +420,63 @@ fn hmac(key: &[u8]) -> Result<Hmac<Sha256>> {
         .map_err(|_| Error::new(ErrorCode::ConfigInvalid, "the key cannot key HMAC"))
 }
 
+fn derive_phone_key(secret: &[u8]) -> Result<[u8; 32]> {
+    let mut mac = hmac(secret)?;
+    mac.update(b"vipps-login phone-login v1");
+    Ok(mac.finalize().into_bytes().into())
+}
+
+fn tag_with(key: &[u8; 32], purpose: &[u8], value: &[u8]) -> Result<[u8; TAG_LEN]> {
+    let mut mac = hmac(key)?;
+    mac.update(purpose);
+    mac.update(value);
+    let full = mac.finalize().into_bytes();
+    let mut tag = [0u8; TAG_LEN];
+    tag.copy_from_slice(&full[..TAG_LEN]);
+    Ok(tag)
+}
+
+/// Whether `presented` is the tag of `value` under one of `keys` (constant time each).
+fn tagged_by<'k>(
+    mut keys: impl Iterator<Item = &'k [u8; 32]>,
+    purpose: &[u8],
+    value: &[u8],
+    presented: &[u8],
+) -> bool {
+    presented.len() == TAG_LEN
+        && keys.any(|key| match tag_with(key, purpose, value) {
+            Ok(tag) => bool::from(tag.ct_eq(presented)),
+            Err(_) => false,
+        })
+}
+
 impl PhoneLoginKeys {
     /// `HMAC-SHA-256(secret, "vipps-login phone-login v1")`.
     pub fn derive(secret: &[u8]) -> Result<Self> {
-        let mut mac = hmac(secret)?;
-        mac.update(b"vipps-login phone-login v1");
-        Ok(PhoneLoginKeys(mac.finalize().into_bytes().into()))
+        Ok(PhoneLoginKeys(derive_phone_key(secret)?, None))
+    }
+
+    /// Also accepting, until `until`, the ids and states the previous secret's key made
+    /// (the `_at` methods). New ones are always made with the current key.
+    pub fn with_previous(self, previous: &[u8], until: u64) -> Result<Self> {
+        Ok(PhoneLoginKeys(
+            self.0,
+            Some((derive_phone_key(previous)?, until)),
+        ))
+    }
+
+    /// The current key, and the previous one while `now` is before its time.
+    fn keys_at(&self, now: u64) -> impl Iterator<Item = &[u8; 32]> {
+        std::iter::once(&self.0).chain(
+            self.1
+                .as_ref()
+                .filter(|(_, until)| now < *until)
+                .map(|(key, _)| key),
+        )
     }
 
     fn tag(&self, purpose: &[u8], value: &[u8]) -> Result<[u8; TAG_LEN]> {
-        let mut mac = hmac(&self.0)?;
-        mac.update(purpose);
-        mac.update(value);
-        let full = mac.finalize().into_bytes();
-        let mut tag = [0u8; TAG_LEN];
-        tag.copy_from_slice(&full[..TAG_LEN]);
-        Ok(tag)
+        tag_with(&self.0, purpose, value)
     }
 
     /// The id handed to the caller: `base64url(auth_req_id) "." base64url(tag)`.
@@ -449,14 +492,19 @@ impl PhoneLoginKeys {
     /// The `auth_req_id` an id names, when this server made the id (the tag compared
     /// in constant time); `None` for anything else.
     pub fn auth_req_id_of(&self, id: &str) -> Option<String> {
+        self.auth_req_id_of_at(id, u64::MAX)
+    }
+
+    /// As [`PhoneLoginKeys::auth_req_id_of`], also for an id the previous key made
+    /// while `now` is before its time.
+    pub fn auth_req_id_of_at(&self, id: &str, now: u64) -> Option<String> {
         if id.len() > 2 * crate::ciba::MAX_AUTH_REQ_ID_LEN {
             return None;
         }
         let (value, tag) = id.split_once('.')?;
         let value = Base64UrlUnpadded::decode_vec(value).ok()?;
         let tag = Base64UrlUnpadded::decode_vec(tag).ok()?;
-        let expected = self.tag(b"id\0", &value).ok()?;
-        if tag.len() != TAG_LEN || !bool::from(expected.ct_eq(tag.as_slice())) {
+        if !tagged_by(self.keys_at(now), b"id\0", &value, &tag) {
             return None;
         }
         String::from_utf8(value).ok()
@@ -478,6 +526,12 @@ impl PhoneLoginKeys {
 
     /// Whether `state` was minted by [`PhoneLoginKeys::mint_state`] with this key.
     pub fn issued_state(&self, state: &str) -> bool {
+        self.issued_state_at(state, u64::MAX)
+    }
+
+    /// As [`PhoneLoginKeys::issued_state`], also for a state the previous key minted
+    /// while `now` is before its time.
+    pub fn issued_state_at(&self, state: &str, now: u64) -> bool {
         let mut bytes = [0u8; STATE_RANDOM_LEN + TAG_LEN];
         if state.len() != 54 {
             return false;
@@ -486,10 +540,8 @@ impl PhoneLoginKeys {
             Ok(d) if d.len() == STATE_RANDOM_LEN + TAG_LEN => {}
             _ => return false,
         }
-        match self.tag(b"state\0", &bytes[..STATE_RANDOM_LEN]) {
-            Ok(tag) => bool::from(tag.ct_eq(&bytes[STATE_RANDOM_LEN..])),
-            Err(_) => false,
-        }
+        let (random, presented) = bytes.split_at(STATE_RANDOM_LEN);
+        tagged_by(self.keys_at(now), b"state\0", random, presented)
     }
 }
 

@@ -269,3 +269,30 @@ fn the_flat_wire_shape_round_trips() {
         Status::Failed { .. }
     ));
 }
+
+#[test]
+fn the_previous_keys_ids_and_states_are_accepted_until_its_time_only() {
+    const OLD: &[u8] = b"the-old-secret-the-old-secret-xx";
+    let old = PhoneLoginKeys::derive(OLD).unwrap();
+    let (id, state) = (old.id_for("req-1").unwrap(), old.mint_state().unwrap());
+    let rotated = PhoneLoginKeys::derive(b"0123456789abcdef0123456789abcdef")
+        .unwrap()
+        .with_previous(OLD, 2000)
+        .unwrap();
+    assert_eq!(
+        rotated.auth_req_id_of_at(&id, 1999).as_deref(),
+        Some("req-1")
+    );
+    assert!(rotated.issued_state_at(&state, 1999));
+    assert_eq!(rotated.auth_req_id_of_at(&id, 2000), None);
+    assert!(!rotated.issued_state_at(&state, 2000));
+    assert_eq!(rotated.auth_req_id_of(&id), None);
+    // New ones are the current key's.
+    let new_id = rotated.id_for("req-2").unwrap();
+    assert_eq!(old.auth_req_id_of(&new_id), None);
+    assert_eq!(
+        rotated.auth_req_id_of_at(&new_id, 1999).as_deref(),
+        Some("req-2")
+    );
+    assert!(!format!("{rotated:?}").contains("old-secret"));
+}

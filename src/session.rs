@@ -91,6 +91,49 @@ pub fn seal(session: &Session, secret: &[u8]) -> Result<String> {
 
 /// Verifies (in constant time) and decodes a sealed session, refusing expired ones.
 pub fn open(value: &str, secret: &[u8], now: u64) -> Result<Session> {
+    open_rotating(value, secret, None, now).map(|(session, _)| session)
+}
+
+/// The key a session cookie verified under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedWith {
+    /// `SESSION_SECRET`.
+    Current,
+    /// The previous secret, during its grace: re-seal the session under the current one.
+    Previous,
+}
+
+/// A previous session secret and the time (Unix seconds) until which it is honoured:
+/// key rotation without logging everyone out. `Debug` hides the secret.
+#[derive(Clone, Copy)]
+pub struct PreviousSecret<'a> {
+    pub secret: &'a [u8],
+    pub until: u64,
+}
+
+impl std::fmt::Debug for PreviousSecret<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PreviousSecret([redacted], until {})", self.until)
+    }
+}
+
+/// Whether `tag` is the HMAC of `payload` under `secret` (`verify_slice` compares in
+/// constant time).
+fn verifies(payload: &str, tag: &[u8], secret: &[u8]) -> Result<bool> {
+    let mut mac = mac(secret)?;
+    mac.update(payload.as_bytes());
+    Ok(mac.verify_slice(tag).is_ok())
+}
+
+/// As [`open`], also accepting a session sealed with `previous` while `now` is before its
+/// `until` (never after: a leaked old secret stops working at the set time), and saying
+/// which key it verified under. New sessions are always sealed with the current secret.
+pub fn open_rotating(
+    value: &str,
+    current: &[u8],
+    previous: Option<PreviousSecret<'_>>,
+    now: u64,
+) -> Result<(Session, SealedWith)> {
     let invalid = |why: &str| {
         Error::new(
             ErrorCode::SessionInvalid,
@@ -101,16 +144,20 @@ pub fn open(value: &str, secret: &[u8], now: u64) -> Result<Session> {
         .split_once('.')
         .ok_or_else(|| invalid("is malformed"))?;
     let tag = Base64UrlUnpadded::decode_vec(tag).map_err(|_| invalid("is malformed"))?;
-    let mut mac = mac(secret)?;
-    mac.update(payload.as_bytes());
-    mac.verify_slice(&tag)
-        .map_err(|_| invalid("has a wrong signature"))?;
+    let sealed_with = if verifies(payload, &tag, current)? {
+        SealedWith::Current
+    } else {
+        match previous.filter(|p| now < p.until) {
+            Some(p) if verifies(payload, &tag, p.secret)? => SealedWith::Previous,
+            _ => return Err(invalid("has a wrong signature")),
+        }
+    };
     let json = Base64UrlUnpadded::decode_vec(payload).map_err(|_| invalid("is malformed"))?;
     let session: Session = serde_json::from_slice(&json).map_err(|_| invalid("is malformed"))?;
     if now >= session.exp {
         return Err(invalid("has expired"));
     }
-    Ok(session)
+    Ok((session, sealed_with))
 }
 
 /// Where the Worker's cookies live: https or not, and the path of its routes.
@@ -235,6 +282,42 @@ mod tests {
                 .code(),
             ErrorCode::SessionInvalid
         );
+    }
+
+    #[test]
+    fn a_previous_secret_verifies_until_its_time_and_never_another() {
+        const OLD: &[u8] = b"the-old-secret-the-old-secret-xx";
+        let old = seal(&session(), OLD).unwrap();
+        let old_key = PreviousSecret {
+            secret: OLD,
+            until: 2000,
+        };
+        let previous = Some(old_key);
+        let (s, with) = open_rotating(&old, SECRET, previous, 1999).unwrap();
+        assert_eq!((s, with), (session(), SealedWith::Previous));
+        // After its time, or without it, the old key's session is refused.
+        for (previous, now) in [(previous, 2000), (None, 1001)] {
+            assert_eq!(
+                open_rotating(&old, SECRET, previous, now)
+                    .unwrap_err()
+                    .code(),
+                ErrorCode::SessionInvalid
+            );
+        }
+        // The current key's sessions say so; a third key's verify under neither.
+        let current = seal(&session(), SECRET).unwrap();
+        assert_eq!(
+            open_rotating(&current, SECRET, previous, 1001).unwrap().1,
+            SealedWith::Current
+        );
+        let other = seal(&session(), b"another-secret-another-secret-xx").unwrap();
+        assert_eq!(
+            open_rotating(&other, SECRET, previous, 1001)
+                .unwrap_err()
+                .code(),
+            ErrorCode::SessionInvalid
+        );
+        assert!(!format!("{old_key:?}").contains("old-secret"));
     }
 
     #[test]

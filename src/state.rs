@@ -17,14 +17,31 @@ const TAG_LEN: usize = 16;
 pub const MINTED_STATE_LEN: usize = 54;
 
 /// The key for state tags, derived from the server's session secret (a key of its
-/// own, so a state tag can never be mistaken for a session's). `Debug` hides it.
+/// own, so a state tag can never be mistaken for a session's), and during a rotation of
+/// that secret the previous one's key with the time (Unix seconds) until which states it
+/// tagged are still accepted: logins in flight survive the rotation. `Debug` hides both.
 #[derive(Clone)]
-pub struct StateKey([u8; 32]);
+pub struct StateKey([u8; 32], Option<([u8; 32], u64)>);
 
 impl std::fmt::Debug for StateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("StateKey([redacted])")
     }
+}
+
+fn derive_key(secret: &[u8]) -> Result<[u8; 32]> {
+    let mut mac = hmac(secret)?;
+    mac.update(b"vipps-login state v1");
+    Ok(mac.finalize().into_bytes().into())
+}
+
+fn tag_with(key: &[u8; 32], random: &[u8]) -> Result<[u8; TAG_LEN]> {
+    let mut mac = hmac(key)?;
+    mac.update(random);
+    let full = mac.finalize().into_bytes();
+    let mut tag = [0u8; TAG_LEN];
+    tag.copy_from_slice(&full[..TAG_LEN]);
+    Ok(tag)
 }
 
 fn hmac(key: &[u8]) -> Result<Hmac<Sha256>> {
@@ -35,18 +52,17 @@ fn hmac(key: &[u8]) -> Result<Hmac<Sha256>> {
 impl StateKey {
     /// `HMAC-SHA-256(secret, "vipps-login state v1")`.
     pub fn derive(secret: &[u8]) -> Result<Self> {
-        let mut mac = hmac(secret)?;
-        mac.update(b"vipps-login state v1");
-        Ok(StateKey(mac.finalize().into_bytes().into()))
+        Ok(StateKey(derive_key(secret)?, None))
+    }
+
+    /// Also accepting, until `until`, the states the previous secret's key tagged
+    /// ([`StateKey::issued_at`]). States are always minted with the current key.
+    pub fn with_previous(self, previous: &[u8], until: u64) -> Result<Self> {
+        Ok(StateKey(self.0, Some((derive_key(previous)?, until))))
     }
 
     fn tag(&self, random: &[u8]) -> Result<[u8; TAG_LEN]> {
-        let mut mac = hmac(&self.0)?;
-        mac.update(random);
-        let full = mac.finalize().into_bytes();
-        let mut tag = [0u8; TAG_LEN];
-        tag.copy_from_slice(&full[..TAG_LEN]);
-        Ok(tag)
+        tag_with(&self.0, random)
     }
 
     /// A fresh state.
@@ -63,8 +79,15 @@ impl StateKey {
         Ok(Base64UrlUnpadded::encode_string(&bytes))
     }
 
-    /// Whether `state` was minted with this key (the tag compared in constant time).
+    /// Whether `state` was minted with the current key (the tag compared in constant
+    /// time).
     pub fn issued(&self, state: &str) -> bool {
+        self.issued_at(state, u64::MAX)
+    }
+
+    /// Whether `state` was minted with the current key, or with the previous one while
+    /// `now` is before its time.
+    pub fn issued_at(&self, state: &str, now: u64) -> bool {
         if state.len() != MINTED_STATE_LEN {
             return false;
         }
@@ -73,10 +96,16 @@ impl StateKey {
             Ok(decoded) if decoded.len() == RANDOM_LEN + TAG_LEN => {}
             _ => return false,
         }
-        match self.tag(&bytes[..RANDOM_LEN]) {
-            Ok(tag) => bool::from(tag.ct_eq(&bytes[RANDOM_LEN..])),
+        let (random, presented) = bytes.split_at(RANDOM_LEN);
+        let matches = |key: &[u8; 32]| match tag_with(key, random) {
+            Ok(tag) => bool::from(tag.ct_eq(presented)),
             Err(_) => false,
-        }
+        };
+        matches(&self.0)
+            || self
+                .1
+                .as_ref()
+                .is_some_and(|(previous, until)| now < *until && matches(previous))
     }
 }
 
@@ -107,5 +136,21 @@ mod tests {
             assert!(!key.issued(forged), "{forged}");
         }
         assert!(!format!("{key:?}").contains(&format!("{:?}", key.0)));
+    }
+
+    #[test]
+    fn a_previous_key_tags_are_accepted_until_its_time_only() {
+        const OLD: &[u8] = b"the-old-secret-the-old-secret-xx";
+        let old_state = StateKey::derive(OLD).unwrap().mint().unwrap();
+        let rotated = StateKey::derive(b"0123456789abcdef0123456789abcdef")
+            .unwrap()
+            .with_previous(OLD, 2000)
+            .unwrap();
+        assert!(rotated.issued_at(&old_state, 1999));
+        assert!(!rotated.issued_at(&old_state, 2000));
+        assert!(!rotated.issued(&old_state));
+        let new_state = rotated.mint().unwrap();
+        assert!(rotated.issued_at(&new_state, 5000));
+        assert!(!StateKey::derive(OLD).unwrap().issued(&new_state));
     }
 }

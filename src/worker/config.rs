@@ -72,6 +72,11 @@ pub const VIPPS_APP_CALLBACK_URIS: &str = "VIPPS_APP_CALLBACK_URIS";
 pub const MAX_CLOCK_LEEWAY_SECS: u64 = 600;
 pub const VIPPS_CLIENT_SECRET: &str = "VIPPS_CLIENT_SECRET";
 pub const SESSION_SECRET: &str = "SESSION_SECRET";
+/// Rotation of `SESSION_SECRET` (README "Rotating SESSION_SECRET"): the previous secret,
+/// whose sessions and states still verify until `SESSION_SECRET_PREVIOUS_UNTIL`, an
+/// RFC 3339 UTC time (`2026-12-02T02:00:00Z`), required with it.
+pub const SESSION_SECRET_PREVIOUS: &str = "SESSION_SECRET_PREVIOUS";
+pub const SESSION_SECRET_PREVIOUS_UNTIL: &str = "SESSION_SECRET_PREVIOUS_UNTIL";
 
 /// Shortest `SESSION_SECRET` accepted: the session module's rule (32 bytes, the
 /// HMAC-SHA-256 key size).
@@ -176,8 +181,73 @@ pub struct Config {
     pub debug_routes: bool,
     pub client_secret: Secret,
     pub session_secret: Secret,
+    /// The previous `SESSION_SECRET` and the Unix time until which it is honoured.
+    pub previous_session_secret: Option<(Secret, u64)>,
     /// Login from phone number (CIBA): [`super::phone_settings`].
     pub phone: super::phone_settings::PhoneSettings,
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339 5.6 in UTC, without fractions) as Unix seconds.
+pub fn parse_utc(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    let shape = b.len() == 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && matches!(b[10], b'T' | b't')
+        && b[13] == b':'
+        && b[16] == b':'
+        && matches!(b[19], b'Z' | b'z');
+    if !shape {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<u64> {
+        let digits = text.get(from..to)?;
+        digits
+            .bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| digits.parse().ok())?
+    };
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let valid = year >= 1970
+        && (1..=12).contains(&month)
+        && day >= 1
+        && month_days
+            .get(usize::try_from(month - 1).ok()?)
+            .is_some_and(|&d| day <= d)
+        && hour < 24
+        && minute < 60
+        && second < 60;
+    if !valid {
+        return None;
+    }
+    // Days from the civil date (H. Hinnant's days_from_civil, years from March).
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
 }
 
 impl Config {
@@ -405,9 +475,47 @@ impl Config {
             ));
         }
 
-        let state_key = StateKey::derive(session_secret.expose().as_bytes())
+        let previous_session_secret = match (
+            optional(SESSION_SECRET_PREVIOUS),
+            optional(SESSION_SECRET_PREVIOUS_UNTIL),
+        ) {
+            (None, None) => None,
+            (Some(_), None) => return Err(ConfigError::new(
+                SESSION_SECRET_PREVIOUS_UNTIL,
+                "SESSION_SECRET_PREVIOUS needs SESSION_SECRET_PREVIOUS_UNTIL (an RFC 3339 UTC time such as 2026-12-02T02:00:00Z): the previous secret is honoured until then only",
+            )),
+            (None, Some(_)) => return Err(ConfigError::new(
+                SESSION_SECRET_PREVIOUS,
+                "SESSION_SECRET_PREVIOUS_UNTIL is set without SESSION_SECRET_PREVIOUS",
+            )),
+            (Some(previous), Some(until)) => {
+                if previous.len() < SESSION_SECRET_MIN_LEN {
+                    return Err(ConfigError::new(
+                        SESSION_SECRET_PREVIOUS,
+                        format!("SESSION_SECRET_PREVIOUS must be at least {SESSION_SECRET_MIN_LEN} characters"),
+                    ));
+                }
+                let until = parse_utc(until.trim()).ok_or_else(|| ConfigError::new(
+                    SESSION_SECRET_PREVIOUS_UNTIL,
+                    "SESSION_SECRET_PREVIOUS_UNTIL must be an RFC 3339 UTC time such as 2026-12-02T02:00:00Z",
+                ))?;
+                Some((Secret::new(previous), until))
+            }
+        };
+        let mut state_key = StateKey::derive(session_secret.expose().as_bytes())
             .map_err(|e| ConfigError::from_core(SESSION_SECRET, &e))?;
-        let phone = super::phone_settings::parse(&optional, &base_path, &session_secret)?;
+        if let Some((previous, until)) = &previous_session_secret {
+            state_key = state_key
+                .with_previous(previous.expose().as_bytes(), *until)
+                .map_err(|e| ConfigError::from_core(SESSION_SECRET_PREVIOUS, &e))?;
+        }
+        let mut phone = super::phone_settings::parse(&optional, &base_path, &session_secret)?;
+        if let Some((previous, until)) = &previous_session_secret {
+            phone.keys = phone
+                .keys
+                .with_previous(previous.expose().as_bytes(), *until)
+                .map_err(|e| ConfigError::from_core(SESSION_SECRET_PREVIOUS, &e))?;
+        }
         let credentials = ClientCredentials {
             client_id: client_id.clone(),
             client_secret: client_secret.clone(),
@@ -440,6 +548,7 @@ impl Config {
             system_headers,
             client_secret,
             session_secret,
+            previous_session_secret,
             phone,
         })
     }
@@ -778,6 +887,48 @@ mod tests {
         );
         assert_eq!(c.system_headers.plugin_name.as_deref(), Some("vipps-login"));
         assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn a_previous_session_secret_needs_its_time_and_both_are_checked() {
+        let mut v = base();
+        assert!(load(&v).unwrap().previous_session_secret.is_none());
+        v.insert(SESSION_SECRET_PREVIOUS, "p".repeat(32));
+        assert_eq!(setting_of(&v), SESSION_SECRET_PREVIOUS_UNTIL);
+        for bad in [
+            "2026-12-02",
+            "2026-12-02T02:00:00+01:00",
+            "2026-13-02T02:00:00Z",
+            "2026-02-30T02:00:00Z",
+            "2026-12-02T24:00:00Z",
+            "+026-12-02T02:00:00Z",
+            "1700000000",
+        ] {
+            v.insert(SESSION_SECRET_PREVIOUS_UNTIL, bad.into());
+            assert_eq!(setting_of(&v), SESSION_SECRET_PREVIOUS_UNTIL, "{bad}");
+        }
+        v.insert(SESSION_SECRET_PREVIOUS_UNTIL, "2026-12-02T02:00:00Z".into());
+        let c = load(&v).unwrap();
+        let (secret, until) = c.previous_session_secret.as_ref().unwrap();
+        assert_eq!(
+            (secret.expose(), *until),
+            ("p".repeat(32).as_str(), 1_796_176_800)
+        );
+        assert!(!format!("{c:?}").contains(&"p".repeat(32)));
+        v.insert(SESSION_SECRET_PREVIOUS, "short".into());
+        assert_eq!(setting_of(&v), SESSION_SECRET_PREVIOUS);
+        v.remove(SESSION_SECRET_PREVIOUS);
+        assert_eq!(setting_of(&v), SESSION_SECRET_PREVIOUS);
+    }
+
+    #[test]
+    fn utc_times_are_unix_seconds() {
+        assert_eq!(parse_utc("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_utc("2000-02-29T23:59:59Z"), Some(951_868_799));
+        assert_eq!(parse_utc("2024-02-29T12:00:00z"), Some(1_709_208_000));
+        assert_eq!(parse_utc("2023-02-29T12:00:00Z"), None);
+        assert_eq!(parse_utc("1969-12-31T23:59:59Z"), None);
+        assert_eq!(parse_utc("2026-12-02T02:00:00.5Z"), None);
     }
 
     #[test]

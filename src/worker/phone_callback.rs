@@ -98,7 +98,7 @@ pub async fn callback(req: &Request, env: &Env, config: &Config) -> worker::Resu
     }
     let keys = &config.phone.keys;
     // Step 1: no request and no storage for a state this Worker did not mint.
-    let Some(state) = state.filter(|s| keys.issued_state(s)) else {
+    let Some(state) = state.filter(|s| keys.issued_state_at(s, now_secs())) else {
         return page(
             Some(&refused("the callback's state was not made by this Worker")),
             config,

@@ -277,7 +277,7 @@ pub(super) async fn ciba_call<T>(
 pub async fn status(id: &str, env: &Env, config: &Config) -> worker::Result<Answer> {
     let not_found = || Error::new(ErrorCode::PhoneLoginNotFound, "no phone login has this id");
     // A forged id never reaches a Durable Object.
-    let Some(auth_req_id) = config.phone.keys.auth_req_id_of(id) else {
+    let Some(auth_req_id) = config.phone.keys.auth_req_id_of_at(id, now_secs()) else {
         return failure(&not_found(), 404, config);
     };
     let store = PhoneLoginStore::from_env(env)?;

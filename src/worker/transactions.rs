@@ -197,9 +197,10 @@ impl<'k> TransactionStore<'k> {
         })
     }
 
-    /// Whether `state` may name a transaction: minted here, and a valid key.
+    /// Whether `state` may name a transaction: minted here (or with the previous
+    /// `SESSION_SECRET` during its grace), and a valid key.
     fn ours(&self, state: &str) -> bool {
-        is_valid_state_key(state) && self.state_key.issued(state)
+        is_valid_state_key(state) && self.state_key.issued_at(state, now_secs())
     }
 
     async fn call(&self, state: &str, op: &str, body: String) -> worker::Result<Response> {
