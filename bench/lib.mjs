@@ -116,3 +116,27 @@ export function machine() {
 
 /** Bytes as KB (1024) with one decimal. */
 export const kb = (n) => (n / 1024).toFixed(1);
+
+/** The value after `--name` in the command line `argv`, else `fallback`. */
+export function option(argv, name, fallback) {
+  const i = argv.indexOf(name);
+  if (i === -1) return fallback;
+  const value = argv[i + 1];
+  if (value === undefined || value.startsWith("--")) throw new Error(`${name} needs a value`);
+  return value;
+}
+
+/** `text` (the value of option `name`) as an integer in 1..max, else an error. */
+export function positiveInt(name, text, max) {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name}: ${text} is not an integer in 1..${max}`);
+  return n;
+}
+
+/** VmRSS of `pid` in bytes (/proc). */
+export function rssBytes(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = status.match(/^VmRSS:\s+(\d+)\s+kB/m);
+  if (!match) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}

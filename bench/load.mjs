@@ -14,41 +14,28 @@
 // reach the emulator, and every answer must be the first one's (a session for that user).
 // `--write` records the result in bench/load.md. `make load`.
 import { createHmac } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import {
   CLIENT_ID,
-  CLIENT_SECRET,
-  SCOPES,
-  SESSION_SECRET,
   approveAtEmulator,
   cookieOf,
   freePort,
+  goodVars,
   startEmulator,
   startWorkers,
 } from "../tests/worker/harness.mjs";
-import { quantile, sh, version, workerdPids } from "./lib.mjs";
+import { option, positiveInt, quantile, rssBytes, sh, version, workerdPids } from "./lib.mjs";
 
 const argv = process.argv.slice(2);
-function option(name, fallback) {
-  const i = argv.indexOf(name);
-  if (i === -1) return fallback;
-  const value = argv[i + 1];
-  if (value === undefined || value.startsWith("--")) throw new Error(`${name} needs a value`);
-  return value;
-}
-function positiveInt(name, max) {
-  const text = option(name, DEFAULTS[name]);
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name}: ${text} is not an integer in 1..${max}`);
-  return n;
-}
+/** Option `name` as an integer in 1..max, its default from DEFAULTS. */
+const count = (name, max) => positiveInt(name, option(argv, name, DEFAULTS[name]), max);
 const DEFAULTS = { "--logins": "10000", "--concurrency": "50", "--replays": "100", "--time-limit": "900" };
 // Bounds: at most 100,000 logins, 500 at a time, 1,000 replays, 2 hours.
-const logins = positiveInt("--logins", 100_000);
-const concurrency = positiveInt("--concurrency", 500);
-const replays = positiveInt("--replays", 1000);
-const timeLimitSeconds = positiveInt("--time-limit", 2 * 3600);
+const logins = count("--logins", 100_000);
+const concurrency = count("--concurrency", 500);
+const replays = count("--replays", 1000);
+const timeLimitSeconds = count("--time-limit", 2 * 3600);
 const write = argv.includes("--write");
 const command = ["node", "bench/load.mjs", ...argv].join(" ");
 
@@ -83,11 +70,6 @@ function usersToml(n) {
   return lines.join("\n");
 }
 
-function rssBytes(pid) {
-  const match = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+)\s+kB/m);
-  if (!match) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(match[1]) * 1024;
-}
 const mib = (bytes) => (bytes / 1024 / 1024).toFixed(1);
 
 // --- the stack -----------------------------------------------------------------------
@@ -99,16 +81,7 @@ const emulator = await startEmulator(redirectUri, { users: usersToml(logins + 1)
 if (!/^http:\/\/127\.0\.0\.1:\d+/.test(emulator.issuer)) throw new Error(`emulator not on 127.0.0.1: ${emulator.issuer}`);
 let workers;
 try {
-  workers = await startWorkers(port, {
-    load: {
-      VIPPS_ISSUER: emulator.issuer,
-      VIPPS_CLIENT_ID: CLIENT_ID,
-      VIPPS_CLIENT_SECRET: CLIENT_SECRET,
-      VIPPS_REDIRECT_URI: redirectUri,
-      VIPPS_SCOPES: SCOPES,
-      SESSION_SECRET,
-    },
-  });
+  workers = await startWorkers(port, { load: goodVars(emulator, redirectUri) });
   if (!workers.url.startsWith(origin)) throw new Error(`workerd not on ${origin}: ${workers.url}`);
   const result = await run(await workers.client());
   print(result);

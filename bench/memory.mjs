@@ -23,21 +23,10 @@ import {
   startEmulator,
   startWorkers,
 } from "../tests/worker/harness.mjs";
-import { workerdPids } from "./lib.mjs";
+import { option as optionOf, positiveInt, rssBytes, workerdPids } from "./lib.mjs";
 
 const argv = process.argv.slice(2);
-function option(name, fallback) {
-  const i = argv.indexOf(name);
-  if (i === -1) return fallback;
-  const value = argv[i + 1];
-  if (value === undefined || value.startsWith("--")) throw new Error(`${name} needs a value`);
-  return value;
-}
-function positiveInt(name, text, max) {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name}: ${text} is not an integer in 1..${max}`);
-  return n;
-}
+const option = (name, fallback) => optionOf(argv, name, fallback);
 const counts = option("--counts", "100,10000")
   .split(",")
   .map((c) => positiveInt("--counts", c.trim(), 1_000_000));
@@ -48,14 +37,6 @@ const write = argv.includes("--write");
 const command = ["node", "bench/memory.mjs", ...argv].join(" ");
 
 // --- workerd's RSS -----------------------------------------------------------------
-
-/** VmRSS of `pid` in bytes. */
-function rssBytes(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const match = status.match(/^VmRSS:\s+(\d+)\s+kB/m);
-  if (!match) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(match[1]) * 1024;
-}
 
 // --- the stack -----------------------------------------------------------------------
 

@@ -52,6 +52,22 @@ export const PARTNER_CLIENT_SECRET = "partner-secret";
 export const PARTNER_MSN = "123456";
 
 /**
+ * The settings of a Worker that logs in to `emulator` as demo-client (basic auth, every
+ * scope) and comes back to `redirectUri`: what most tests start from, with `extra` on top.
+ */
+export function goodVars(emulator, redirectUri, extra = {}) {
+  return {
+    VIPPS_ISSUER: emulator.issuer,
+    VIPPS_CLIENT_ID: CLIENT_ID,
+    VIPPS_REDIRECT_URI: redirectUri,
+    VIPPS_SCOPES: SCOPES,
+    VIPPS_CLIENT_SECRET: CLIENT_SECRET,
+    SESSION_SECRET,
+    ...extra,
+  };
+}
+
+/**
  * Starts the emulator binary on a free port with a config registering `redirectUri` (one
  * or an array) for two sales units: `demo-client` (client_secret_basic) and `post-client`
  * (client_secret_post). Its request log (`METHOD path status ms`, no query strings) is

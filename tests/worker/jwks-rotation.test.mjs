@@ -7,14 +7,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  SCOPES,
-  SESSION_SECRET,
   approveAtEmulator,
   cookieOf,
   eventually,
   freePort,
+  goodVars,
   startEmulator,
   startWorkers,
 } from "./harness.mjs";
@@ -30,16 +27,7 @@ before(async () => {
   const port = await freePort();
   const redirectUri = `http://127.0.0.1:${port}/callback`;
   emulator = await startEmulator(redirectUri);
-  workers = await startWorkers(port, {
-    main: {
-      VIPPS_ISSUER: emulator.issuer,
-      VIPPS_CLIENT_ID: CLIENT_ID,
-      VIPPS_REDIRECT_URI: redirectUri,
-      VIPPS_SCOPES: SCOPES,
-      VIPPS_CLIENT_SECRET: CLIENT_SECRET,
-      SESSION_SECRET,
-    },
-  });
+  workers = await startWorkers(port, { main: goodVars(emulator, redirectUri) });
   client = await workers.client("main");
 }, TIMEOUT);
 

@@ -16,11 +16,11 @@ import { join } from "node:path";
 import {
   CLIENT_ID,
   CLIENT_SECRET,
-  SCOPES,
   SESSION_SECRET,
   approveAtEmulator,
   cookieOf,
   freePort,
+  goodVars,
   root,
   s256,
   startEmulator,
@@ -45,15 +45,7 @@ before(async () => {
   const origin = `http://127.0.0.1:${port}`;
   emulator = await startEmulator([`${origin}/callback`, `${origin}/app/callback`]);
   workers = await startWorkers(port, {
-    main: {
-      VIPPS_ISSUER: emulator.issuer,
-      VIPPS_CLIENT_ID: CLIENT_ID,
-      VIPPS_REDIRECT_URI: `${origin}/callback`,
-      VIPPS_APP_REDIRECT_URI: `${origin}/app/callback`,
-      VIPPS_SCOPES: SCOPES,
-      VIPPS_CLIENT_SECRET: CLIENT_SECRET,
-      SESSION_SECRET,
-    },
+    main: goodVars(emulator, `${origin}/callback`, { VIPPS_APP_REDIRECT_URI: `${origin}/app/callback` }),
   });
   client = await workers.client("main");
 }, TIMEOUT);

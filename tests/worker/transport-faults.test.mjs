@@ -7,12 +7,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  SCOPES,
-  SESSION_SECRET,
   approveAtEmulator,
   freePort,
+  goodVars,
   lineLogged,
   startEmulator,
   startWorkers,
@@ -31,17 +28,9 @@ before(async () => {
   const port = await freePort();
   const redirectUri = `http://127.0.0.1:${port}/callback`;
   emulator = await startEmulator(redirectUri);
-  const good = {
-    VIPPS_ISSUER: emulator.issuer,
-    VIPPS_CLIENT_ID: CLIENT_ID,
-    VIPPS_REDIRECT_URI: redirectUri,
-    VIPPS_SCOPES: SCOPES,
-    VIPPS_CLIENT_SECRET: CLIENT_SECRET,
-    SESSION_SECRET,
-  };
   workers = await startWorkers(port, {
-    main: good,
-    impatient: { ...good, VIPPS_HTTP_TIMEOUT_MS: String(LIMIT_MS) },
+    main: goodVars(emulator, redirectUri),
+    impatient: goodVars(emulator, redirectUri, { VIPPS_HTTP_TIMEOUT_MS: String(LIMIT_MS) }),
   });
   client = await workers.client("main");
   impatient = await workers.client("impatient");
