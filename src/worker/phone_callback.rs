@@ -17,6 +17,7 @@ use super::config::Config;
 use super::phone_login::{ciba_call, user_of, verify_tokens};
 use super::phone_logins::PhoneLoginStore;
 use super::respond::{escape_html, for_provider, plain_page, Answer};
+use super::transactions::now_secs;
 use super::upstream::load_cache;
 use crate::ciba::{redirect_token_request, Expect};
 use crate::error::{Error, ErrorCode};
