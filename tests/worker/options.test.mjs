@@ -158,6 +158,7 @@ test("an option no setting allows is option_not_allowed, naming the setting, and
     assert.ok(line.message.includes(setting), `${setting} in ${line.message}`);
     assert.ok(line.hint.includes(setting), line.hint);
 
+    const fromPost = workers.logs.length;
     const json = await closed.post("/api/login", {
       nonce: vippsLogin.randomNonce(),
       codeVerifier: vippsLogin.createPkce().codeVerifier,
@@ -169,6 +170,10 @@ test("an option no setting allows is option_not_allowed, naming the setting, and
     assert.ok(body.message.includes(setting), body.message);
     assert.ok(body.hint.includes(setting), body.hint);
     assert.equal(body.state, undefined, "nothing registered");
+    // Its log line arrives asynchronously: waited for here, so that the next round's
+    // lookup cannot take this one's line for its own.
+    const posted = await lineLogged(workers.logs, fromPost, "option_not_allowed");
+    assert.ok(posted.message.includes(setting), posted.message);
   }
   // Allowed lists let only their values through; bad values keep the core's codes.
   assert.equal(await errorCode(await open.get("/login?market=SE")), "option_not_allowed");
