@@ -266,6 +266,12 @@ error_codes! {
     ConsentWebhookStale => "consent_webhook_stale", Some("The webhook's exp has passed, it was issued more than a day ago, or its nbf/iat is in the future: check the server clock (VIPPS_CLOCK_LEEWAY_SECS).");
     /// The session cookie is missing, tampered with or expired.
     SessionInvalid => "session_invalid", Some("Log in again.");
+    /// More logins started from one client address than the `LOGIN_RATE_LIMITER`
+    /// binding allows (Workers Rate Limiting): refused before anything is stored.
+    LoginRateLimited => "login_rate_limited", Some("More logins were started from this address within the limiter's period (the LOGIN_RATE_LIMITER binding's simple.limit per simple.period seconds in wrangler.toml): wait a minute. If real customers share one address (a mobile carrier's NAT), raise simple.limit.");
+    /// A Durable Object (login transactions, phone logins) failed, answered something
+    /// unreadable, or did not answer within its time limit.
+    StorageUnavailable => "storage_unavailable", Some("A Durable Object (LOGIN_TRANSACTIONS or PHONE_LOGINS) failed or did not answer within 5 s: see the Worker's logs and Cloudflare's status page. Nothing was redeemed; the login can be started again.");
     /// A Worker setting is missing or malformed.
     ConfigInvalid => "config_invalid", Some("Set it in wrangler.toml [vars], or as a secret with `wrangler secret put` (and in .dev.vars for local runs). See the configuration table in the README.");
 

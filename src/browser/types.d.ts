@@ -207,6 +207,8 @@ export type ErrorCode =
   | "vipps_invalid_user"
   | "vipps_old_app"
   | "vipps_rate_limited"
+  | "login_rate_limited"
+  | "storage_unavailable"
   | "phone_login_not_found"
   | "phone_login_unauthorized"
   | "ciba_auth_req_id_mismatch"

@@ -4,8 +4,10 @@
 //! with the binding cookie ([`crate::binding`], RFC 9700 4.7.1).
 
 use super::config::{Config, APP_FLOWS};
+use super::limit::{self, Verdict};
 use super::respond::{
-    error_answer, error_answer_with_status, json_response, login_failed, redirect, Answer,
+    config_invalid, error_answer, error_answer_with_status, json_response, login_failed, redirect,
+    status_of, Answer,
 };
 use super::transactions::{now_secs, TransactionStore};
 use super::upstream;
@@ -126,6 +128,12 @@ pub async fn login(req: &Request, env: &Env, config: &Config) -> worker::Result<
     };
     // Where a failure sends the customer: the shop's page the login was for.
     let return_to = safe_return_to(request.return_to.as_deref()).to_string();
+    // Before anything is fetched or stored (limit.rs).
+    match limit::login_start(req, env, config).await? {
+        Verdict::Allowed => {}
+        Verdict::Refused(e) => return login_failed(&e, config, Some(&return_to)),
+        Verdict::Unconfigured(e) => return Answer::failed(config_invalid(&e)?, "config_invalid"),
+    }
     if let Some(flow) = request
         .requested_flow
         .as_deref()
@@ -147,7 +155,7 @@ pub async fn login(req: &Request, env: &Env, config: &Config) -> worker::Result<
     let store = TransactionStore::from_env(env, &config.state_key)?;
     // A fresh random state cannot collide; if it ever does, refuse rather than
     // overwrite someone's login.
-    if let Err(e) = store.put(&started.transaction).await? {
+    if let Err(e) = store.put(&started.transaction).await {
         return login_failed(&e, config, Some(&return_to));
     }
     let mut response = redirect(&started.url)?;
@@ -177,6 +185,16 @@ pub async fn api_login(
     env: &Env,
     config: &Config,
 ) -> worker::Result<Answer> {
+    // Before anything is parsed, fetched or stored (limit.rs).
+    match limit::login_start(req, env, config).await? {
+        Verdict::Allowed => {}
+        Verdict::Refused(e) => {
+            let mut answer = error_answer(&e, config)?;
+            answer.response.headers_mut().set("retry-after", "60")?;
+            return Ok(answer);
+        }
+        Verdict::Unconfigured(e) => return Answer::failed(config_invalid(&e)?, "config_invalid"),
+    }
     let front_end: FrontEndLogin = match serde_json::from_str(body) {
         Ok(v) => v,
         Err(_) => {
@@ -215,8 +233,13 @@ pub async fn api_login(
         Err(e) => return error_answer(&e, config),
     };
     let store = TransactionStore::from_env(env, &config.state_key)?;
-    if let Err(e) = store.put(&started.transaction).await? {
-        return error_answer_with_status(&e, 409, config);
+    if let Err(e) = store.put(&started.transaction).await {
+        // Storage down is not a conflict.
+        let status = match e.code() {
+            ErrorCode::StorageUnavailable => status_of(e.code()),
+            _ => 409,
+        };
+        return error_answer_with_status(&e, status, config);
     }
     let body = json!({ "url": started.url, "state": started.transaction.state });
     let mut response = json_response(200, &body)?;

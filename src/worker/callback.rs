@@ -108,7 +108,7 @@ pub async fn confirm_form(
         return login_failed(&no_confirmation(), config, None);
     };
     let store = TransactionStore::from_env(env, &config.state_key)?;
-    match store.confirm(&state, &binding.sha256()).await? {
+    match store.confirm(&state, &binding.sha256()).await {
         Ok(done) => {
             let mut response = redirect_with_status(&done.return_to, 303)?;
             add_session_cookie(&mut response, &done, config)?;
@@ -211,7 +211,7 @@ pub async fn api_confirm(
         return error_answer(&no_confirmation(), config);
     };
     let store = TransactionStore::from_env(env, &config.state_key)?;
-    match store.confirm(&state, &binding.sha256()).await? {
+    match store.confirm(&state, &binding.sha256()).await {
         Ok(done) => {
             let mut response = json_response(200, &json!({ "user": done.user }))?;
             add_session_cookie(&mut response, &done, config)?;

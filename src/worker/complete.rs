@@ -114,7 +114,7 @@ pub async fn complete_login(
         lease_secs: lease,
     };
 
-    let mut reply = store.claim(&request).await?;
+    let mut reply = store.claim(&request).await;
     // Another callback for this login (a reload, a double click) is redeeming the code:
     // wait for its result, as long as its lease, rather than redeem the code twice.
     let polls = lease * 1000 / POLL_INTERVAL_MS;
@@ -123,7 +123,7 @@ pub async fn complete_login(
             break;
         }
         worker::Delay::from(Duration::from_millis(POLL_INTERVAL_MS)).await;
-        reply = store.claim(&request).await?;
+        reply = store.claim(&request).await;
     }
     let state = &request.state;
     match reply {
@@ -147,7 +147,13 @@ pub async fn complete_login(
                 Ok(result) => {
                     // If the redemption outlived its lease the object has let go of it;
                     // this request still answers with the result.
-                    store.complete(state, &result).await?;
+                    // A store that fails now cannot take the result back from this
+                    // customer: the code is redeemed, the login answered; the object
+                    // lets go of the redemption when its lease ends, and the code is
+                    // spent at Vipps.
+                    if let Err(e) = store.complete(state, &result).await {
+                        log_storage_failure(&e);
+                    }
                     Ok(Ok(if confirm {
                         Finished::Confirm {
                             result,
@@ -162,10 +168,14 @@ pub async fn complete_login(
                         // A browser without the binding brought a code or an error that
                         // did not check out: it may be forged, so the real user's login
                         // stays pending.
-                        store.release(state, &request.code_sha256).await?;
+                        if let Err(e) = store.release(state, &request.code_sha256).await {
+                            log_storage_failure(&e);
+                        }
                     } else {
                         // The login is over: a code is tried once.
-                        store.end(state).await?;
+                        if let Err(e) = store.end(state).await {
+                            log_storage_failure(&e);
+                        }
                     }
                     Ok(Err(Failure {
                         error: e,
@@ -174,6 +184,17 @@ pub async fn complete_login(
                 }
             }
         }
+    }
+}
+
+/// A storage failure after the redemption: the login's own answer stands, the failure
+/// goes to the log.
+fn log_storage_failure(e: &Error) {
+    if e.code() == ErrorCode::StorageUnavailable {
+        worker::console_log!(
+            "{}",
+            serde_json::json!({ "level": "warn", "warning": e.code().as_str(), "message": e.message() })
+        );
     }
 }
 

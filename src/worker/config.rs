@@ -39,6 +39,9 @@ pub const LOGIN_HOOK_URL: &str = "LOGIN_HOOK_URL";
 pub const LOGIN_HOOK_SECRET: &str = "LOGIN_HOOK_SECRET";
 /// The service binding of the shop's login hook (wrangler.toml `[[services]]`).
 pub const LOGIN_HOOK: &str = "LOGIN_HOOK";
+/// `"off"` lets logins start without the `LOGIN_RATE_LIMITER` binding (a Cloudflare
+/// rate limiting rule in front does the job); anything else requires the binding.
+pub const LOGIN_RATE_LIMIT: &str = "LOGIN_RATE_LIMIT";
 /// `"true"` adds `GET {base}/api/_memory` (the wasm memory's size, for `bench/`).
 pub const VIPPS_DEBUG_ROUTES: &str = "VIPPS_DEBUG_ROUTES";
 /// Longest base path.
@@ -179,6 +182,9 @@ pub struct Config {
     /// Tags every state the Worker makes (from `SESSION_SECRET`).
     pub state_key: StateKey,
     pub debug_routes: bool,
+    /// Whether starting a login needs the `LOGIN_RATE_LIMITER` binding's permission
+    /// (`LOGIN_RATE_LIMIT` is not `"off"`): [`super::limit`].
+    pub rate_limit: bool,
     pub client_secret: Secret,
     pub session_secret: Secret,
     /// The previous `SESSION_SECRET` and the Unix time until which it is honoured.
@@ -457,6 +463,16 @@ impl Config {
             _ => {}
         }
         let debug_routes = optional(VIPPS_DEBUG_ROUTES).is_some_and(|v| v.trim() == "true");
+        let rate_limit = match optional(LOGIN_RATE_LIMIT).as_deref().map(str::trim) {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(_) => {
+                return Err(ConfigError::new(
+                    LOGIN_RATE_LIMIT,
+                    "LOGIN_RATE_LIMIT must be \"on\" (the default: the LOGIN_RATE_LIMITER binding is required) or \"off\"".to_string(),
+                ))
+            }
+        };
 
         // Partner keys replace the sales unit's secret (Vipps: partners authenticate with
         // their own token and the merchant serial number).
@@ -531,6 +547,7 @@ impl Config {
             mobile_redirect_uri,
             state_key,
             debug_routes,
+            rate_limit,
             msn,
             policy,
             credentials,

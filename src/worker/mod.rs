@@ -21,6 +21,7 @@ pub mod complete;
 pub mod config;
 pub mod consent;
 pub mod es256;
+pub mod limit;
 pub mod partner;
 pub mod phone_callback;
 pub mod phone_login;
@@ -28,6 +29,7 @@ pub mod phone_logins;
 pub mod phone_settings;
 pub mod respond;
 pub mod session;
+pub mod storage;
 pub mod transactions;
 pub mod upstream;
 
@@ -55,7 +57,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         Ok(answer) => answer,
         Err(e) => Answer {
             response: internal_error(&e),
-            error: Some("internal_error"),
+            error: Some(match &e {
+                worker::Error::RustError(m) if m.starts_with(storage::RUNTIME_MARK) => {
+                    "storage_unavailable"
+                }
+                _ => "internal_error",
+            }),
             message: None,
             hint: None,
         },

@@ -20,10 +20,11 @@
 //! with a valid tag, a verified ping, or a verified code exchange. Nothing else creates
 //! an object, and only `/put` creates storage.
 
+use super::storage;
 use crate::error::{Error, ErrorCode};
 use crate::phone_login::{self, PhoneLogin, PollResult, Status, Trigger};
 use serde::{Deserialize, Serialize};
-use worker::{durable_object, Env, Headers, Method, ObjectNamespace, Request, Response, State};
+use worker::{durable_object, Env, Method, ObjectNamespace, Request, Response, State};
 
 /// The Durable Object binding's name in wrangler.toml.
 pub const BINDING: &str = "PHONE_LOGINS";
@@ -74,6 +75,8 @@ impl PhoneLoginStore {
         })
     }
 
+    /// A call bounded as every Durable Object call ([`storage::send`]); its failure is
+    /// answered `503 storage_unavailable` ([`storage::runtime_error`]).
     async fn call(
         &self,
         auth_req_id: &str,
@@ -81,17 +84,14 @@ impl PhoneLoginStore {
         body: String,
     ) -> worker::Result<(u16, String)> {
         let stub = self.namespace.id_from_name(auth_req_id)?.get_stub()?;
-        let headers = Headers::new();
-        headers.set("content-type", "application/json")?;
         let url = format!("{BASE_URL}{op}");
-        let request = super::upstream::new_request(&url, "POST", &headers, Some(&body), false)?;
-        let mut response = stub.fetch_with_request(request).await?;
-        let status = response.status_code();
-        Ok((status, response.text().await?))
+        storage::send(&stub, &url, &body, &format!("PhoneLogins {op}"))
+            .await
+            .map_err(|e| storage::runtime_error(&e))
     }
 
     fn unexpected(op: &str, status: u16) -> worker::Error {
-        worker::Error::RustError(format!("PhoneLogins {op} answered {status}"))
+        storage::runtime_error(&storage::unexpected(&format!("PhoneLogins {op}"), status))
     }
 
     /// Stores a new login; `false` when one is stored under its `auth_req_id` already.

@@ -83,6 +83,8 @@ pub fn status_of(code: ErrorCode) -> u16 {
         | ErrorCode::DiscoveryIssuerMismatch
         | ErrorCode::PartnerKeysInvalid => 500,
         ErrorCode::LoginRefused => 403,
+        ErrorCode::LoginRateLimited => 429,
+        ErrorCode::StorageUnavailable => 503,
         _ => 400,
     }
 }
@@ -121,6 +123,12 @@ pub fn customer_message(e: &Error, vipps: bool) -> String {
         }
         ErrorCode::BrowserBindingMissing | ErrorCode::BrowserBindingMismatch => {
             "This login was started in another browser. Please start it again here."
+        }
+        ErrorCode::LoginRateLimited => {
+            "Too many logins were started from your network. Please wait a minute and try again."
+        }
+        ErrorCode::StorageUnavailable => {
+            "Logging in is not available right now. Please try again in a moment."
         }
         ErrorCode::VippsOutdatedAppVersion => {
             "Please update the Vipps or MobilePay app, then try again."
@@ -347,6 +355,14 @@ pub fn config_invalid(e: &ConfigError) -> worker::Result<Response> {
 /// A failure of the runtime (a binding missing, storage down): logged without
 /// details that could hold request data, answered as a bare 500.
 pub fn internal_error(e: &worker::Error) -> Response {
+    if let worker::Error::RustError(message) = e {
+        if let Some(message) = message.strip_prefix(super::storage::RUNTIME_MARK) {
+            let e = Error::new(ErrorCode::StorageUnavailable, message);
+            if let Ok(response) = error_json(status_of(e.code()), error_body(&e)) {
+                return response;
+            }
+        }
+    }
     let kind = match e {
         worker::Error::RustError(_) => "rust",
         worker::Error::JsError(_) => "js",

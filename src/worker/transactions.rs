@@ -25,13 +25,14 @@
 //! code or the binding: a callback with another code is answered as if the state were
 //! unknown, one from another browser is refused, and neither changes anything.
 
+use super::storage;
 use crate::error::{Error, ErrorCode, Result as CoreResult};
 use crate::state::StateKey;
 use crate::transaction::{
     self, Claim, CompletedLogin, LoginTransaction, Outcome, Presented, Stored, Write,
 };
 use serde::{Deserialize, Serialize};
-use worker::{durable_object, Env, Headers, Method, ObjectNamespace, Request, Response, State};
+use worker::{durable_object, Env, Method, ObjectNamespace, Request, Response, State};
 
 /// The Durable Object binding's name in wrangler.toml.
 pub const BINDING: &str = "LOGIN_TRANSACTIONS";
@@ -180,10 +181,11 @@ struct Held {
     held: bool,
 }
 
-/// The Worker's handle on the transactions. The outer `Result` of each call is the
-/// runtime's (storage down); the inner one the login's. A state the Worker did not mint
-/// ([`StateKey::issued`]) never reaches a Durable Object: a forged `?state=` creates no
-/// object and no storage.
+/// The Worker's handle on the transactions. Each call answers the login's result; a
+/// Durable Object that fails, answers out of protocol or does not answer in time is
+/// [`ErrorCode::StorageUnavailable`] ([`super::storage`]). A state the Worker did not
+/// mint ([`StateKey::issued`]) never reaches a Durable Object: a forged `?state=`
+/// creates no object and no storage.
 pub struct TransactionStore<'k> {
     namespace: ObjectNamespace,
     state_key: &'k StateKey,
@@ -203,107 +205,109 @@ impl<'k> TransactionStore<'k> {
         is_valid_state_key(state) && self.state_key.issued_at(state, now_secs())
     }
 
-    async fn call(&self, state: &str, op: &str, body: String) -> worker::Result<Response> {
+    async fn call<B: Serialize>(
+        &self,
+        state: &str,
+        op: &str,
+        body: &B,
+    ) -> CoreResult<(u16, String)> {
+        let what = format!("LoginTransactions {op}");
+        let unavailable =
+            |_| Error::new(ErrorCode::StorageUnavailable, format!("{what}: no object"));
         // One object per state: never a global object.
-        let stub = self.namespace.id_from_name(state)?.get_stub()?;
-        let headers = Headers::new();
-        headers.set("content-type", "application/json")?;
-        let url = format!("{BASE_URL}{op}");
-        let request = super::upstream::new_request(&url, "POST", &headers, Some(&body), false)?;
-        stub.fetch_with_request(request).await
-    }
-
-    fn unexpected(op: &str, status: u16) -> worker::Error {
-        worker::Error::RustError(format!("LoginTransactions {op} answered {status}"))
+        let stub = self
+            .namespace
+            .id_from_name(state)
+            .and_then(|id| id.get_stub())
+            .map_err(unavailable)?;
+        let body = serde_json::to_string(body)
+            .map_err(|_| Error::new(ErrorCode::StorageUnavailable, format!("{what}: body")))?;
+        storage::send(&stub, &format!("{BASE_URL}{op}"), &body, &what).await
     }
 
     /// 200 with `T`, or 409 with a refusal.
-    async fn answer<T: for<'de> Deserialize<'de>>(
+    async fn answer<T: for<'de> Deserialize<'de>, B: Serialize>(
+        &self,
+        state: &str,
         op: &str,
-        mut response: Response,
-    ) -> worker::Result<CoreResult<T>> {
-        match response.status_code() {
-            200 => Ok(Ok(serde_json::from_str(&response.text().await?)?)),
-            409 => {
-                let refusal: Refusal = serde_json::from_str(&response.text().await?)?;
-                Ok(Err(refusal_error(&refusal.refused)))
+        body: &B,
+    ) -> CoreResult<T> {
+        let what = format!("LoginTransactions {op}");
+        match self.call(state, op, body).await? {
+            (200, text) => storage::parse(&what, &text),
+            (409, text) => {
+                let refusal: Refusal = storage::parse(&what, &text)?;
+                Err(refusal_error(&refusal.refused))
             }
-            status => Err(Self::unexpected(op, status)),
+            (status, _) => Err(storage::unexpected(&what, status)),
         }
     }
 
     /// Stores a new transaction under its state, unless the state is in use.
-    pub async fn put(&self, transaction: &LoginTransaction) -> worker::Result<CoreResult<()>> {
+    pub async fn put(&self, transaction: &LoginTransaction) -> CoreResult<()> {
         if !self.ours(&transaction.state) {
-            return Err(worker::Error::RustError(
-                "only states minted by this Worker are stored".into(),
+            return Err(Error::new(
+                ErrorCode::StorageUnavailable,
+                "only states minted by this Worker are stored",
             ));
         }
-        let body = serde_json::to_string(transaction)?;
-        let response = self.call(&transaction.state, "put", body).await?;
-        match response.status_code() {
-            201 => Ok(Ok(())),
-            409 => Ok(Err(refusal_error("invalid_options"))),
-            status => Err(Self::unexpected("put", status)),
+        match self.call(&transaction.state, "put", transaction).await? {
+            (201, _) => Ok(()),
+            (409, _) => Err(refusal_error("invalid_options")),
+            (status, _) => Err(storage::unexpected("LoginTransactions put", status)),
         }
     }
 
     /// Claims the transaction for a callback ([`transaction::claim`]).
-    pub async fn claim(&self, request: &ClaimRequest) -> worker::Result<CoreResult<ClaimReply>> {
+    pub async fn claim(&self, request: &ClaimRequest) -> CoreResult<ClaimReply> {
         if !self.ours(&request.state) {
-            return Ok(Err(refusal_error("transaction_not_found")));
+            return Err(refusal_error("transaction_not_found"));
         }
-        let body = serde_json::to_string(request)?;
-        let response = self.call(&request.state, "claim", body).await?;
-        Self::answer("claim", response).await
+        self.answer(&request.state, "claim", request).await
     }
 
     /// Stores the result of a redemption. `false` when the object no longer holds the
     /// redemption (it took longer than its time limit).
-    pub async fn complete(&self, state: &str, result: &CompletedLogin) -> worker::Result<bool> {
-        let body = serde_json::to_string(&CompleteRequest {
+    pub async fn complete(&self, state: &str, result: &CompletedLogin) -> CoreResult<bool> {
+        let body = CompleteRequest {
             state: state.to_string(),
             result: result.clone(),
-        })?;
-        let response = self.call(state, "complete", body).await?;
-        let held: CoreResult<Held> = Self::answer("complete", response).await?;
-        Ok(held.is_ok_and(|h| h.held))
+        };
+        let held: CoreResult<Held> = self.answer(state, "complete", &body).await;
+        match held {
+            Ok(h) => Ok(h.held),
+            Err(e) if e.code() == ErrorCode::StorageUnavailable => Err(e),
+            Err(_) => Ok(false),
+        }
     }
 
     /// The other browser's confirmation ([`transaction::confirm`]).
-    pub async fn confirm(
-        &self,
-        state: &str,
-        browser_sha256: &str,
-    ) -> worker::Result<CoreResult<CompletedLogin>> {
+    pub async fn confirm(&self, state: &str, browser_sha256: &str) -> CoreResult<CompletedLogin> {
         if !self.ours(state) {
-            return Ok(Err(refusal_error("confirmation_required")));
+            return Err(refusal_error("confirmation_required"));
         }
-        let body = serde_json::to_string(&ConfirmRequest {
+        let body = ConfirmRequest {
             state: state.to_string(),
             browser_sha256: browser_sha256.to_string(),
-        })?;
-        let response = self.call(state, "confirm", body).await?;
-        Self::answer("confirm", response).await
+        };
+        self.answer(state, "confirm", &body).await
     }
 
     /// Ends a login whose redemption failed: nothing left to use, the state stays taken.
-    pub async fn end(&self, state: &str) -> worker::Result<()> {
-        let body = serde_json::to_string(&StateRequest {
+    pub async fn end(&self, state: &str) -> CoreResult<()> {
+        let body = StateRequest {
             state: state.to_string(),
-        })?;
-        let response = self.call(state, "end", body).await?;
-        Self::answer::<()>("end", response).await.map(|_| ())
+        };
+        self.answer::<(), _>(state, "end", &body).await
     }
 
     /// Puts a redemption that failed on its callback's own values back to pending.
-    pub async fn release(&self, state: &str, code_sha256: &str) -> worker::Result<()> {
-        let body = serde_json::to_string(&ReleaseRequest {
+    pub async fn release(&self, state: &str, code_sha256: &str) -> CoreResult<()> {
+        let body = ReleaseRequest {
             state: state.to_string(),
             code_sha256: code_sha256.to_string(),
-        })?;
-        let response = self.call(state, "release", body).await?;
-        Self::answer::<()>("release", response).await.map(|_| ())
+        };
+        self.answer::<(), _>(state, "release", &body).await
     }
 }
 

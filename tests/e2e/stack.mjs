@@ -71,7 +71,8 @@ export async function startStack({ vars = {}, assetsDirectory } = {}) {
   await writeFile(configPath, await emulatorConfigFor(origin));
   const emulator = await startEmulator(await freePort(), configPath);
 
-  // [assets], compatibility date and the Durable Object binding as wrangler.toml says.
+  // [assets], compatibility date, the Durable Object and rate limiting bindings as
+  // wrangler.toml says.
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
   const logs = [];
   let mf;
@@ -92,6 +93,8 @@ export async function startStack({ vars = {}, assetsDirectory } = {}) {
           compatibilityDate: workerOptions.compatibilityDate,
           compatibilityFlags: workerOptions.compatibilityFlags,
           durableObjects: workerOptions.durableObjects,
+          // The LOGIN_RATE_LIMITER binding, at wrangler.toml's limit.
+          ratelimits: workerOptions.ratelimits,
           assets: { ...workerOptions.assets, ...(assetsDirectory && { directory: assetsDirectory }) },
           // wrangler.toml's [vars] (as `make demo` runs), with this stack's addresses
           // and the secrets as bindings.

@@ -167,8 +167,11 @@ async function compatibilityDate() {
 /**
  * A miniflare worker definition. `spec` is the built Worker's bindings (a plain object),
  * or `{ vipps: bindings, services }` for the built Worker with service bindings (e.g.
- * `LOGIN_HOOK`), or `{ js: "<module source>", bindings, services }` for a small JS
- * Worker of a test's own (a shop, a login hook).
+ * `LOGIN_HOOK`; `rateLimit`: the LOGIN_RATE_LIMITER binding's starts per minute, `null`
+ * for none; `transactions`, `phoneLogins`: another Durable Object class as
+ * LOGIN_TRANSACTIONS or PHONE_LOGINS), or
+ * `{ js: "<module source>", bindings, services, durableObjects }` for a small JS Worker
+ * of a test's own (a shop, a login hook, a failing Durable Object).
  */
 async function workerOptions(name, spec) {
   const compatibility = await compatibilityDate();
@@ -180,9 +183,14 @@ async function workerOptions(name, spec) {
       compatibilityDate: compatibility,
       bindings: spec.bindings ?? {},
       serviceBindings: spec.services ?? {},
+      durableObjects: spec.durableObjects ?? {},
     };
   }
   const bindings = spec.vipps ?? spec;
+  // A test's own Durable Object class (another Worker's, e.g. one that fails) in place
+  // of the built Worker's LoginTransactions.
+  const transactions = spec.transactions ?? { className: "LoginTransactions", useSQLite: true };
+  const phoneLogins = spec.phoneLogins ?? { className: "PhoneLogins", useSQLite: true };
   return {
     name,
     modules: true,
@@ -196,9 +204,14 @@ async function workerOptions(name, spec) {
     compatibilityDate: compatibility,
     // As in wrangler.toml: one SQLite-backed object per transaction.
     durableObjects: {
-      LOGIN_TRANSACTIONS: { className: "LoginTransactions", useSQLite: true },
-      PHONE_LOGINS: { className: "PhoneLogins", useSQLite: true },
+      LOGIN_TRANSACTIONS: transactions,
+      PHONE_LOGINS: phoneLogins,
     },
+    // As in wrangler.toml, with a limit no test meets unless it asks for one
+    // (`rateLimit`: starts per minute; `null`: no binding at all).
+    ...(spec.rateLimit === null
+      ? {}
+      : { ratelimits: { LOGIN_RATE_LIMITER: { simple: { limit: spec.rateLimit ?? 100_000, period: 60 } } } }),
     bindings,
     serviceBindings: spec.vipps ? (spec.services ?? {}) : {},
   };

@@ -1,0 +1,134 @@
+// The bound on what anonymous requests can make the Worker store (issue 12, "Bounded cost
+// of anonymous requests"; SECURITY.md): every login start asks the LOGIN_RATE_LIMITER
+// binding (Workers Rate Limiting, miniflare's implementation in workerd) first, keyed
+// by the client's address; a refused start stores no Durable Object and fetches
+// nothing. Without the binding the Worker refuses to start logins unless
+// LOGIN_RATE_LIMIT = "off" says a rule in front does the job. `make test-worker`.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { backWithLoginError, freePort, goodVars, lineLogged, startEmulator, startWorkers } from "./harness.mjs";
+import { inspectStorage } from "./do-storage.mjs";
+
+const TIMEOUT = { timeout: 120_000 };
+// Login starts per minute per address for the `limited` Worker.
+const LIMIT = 3;
+
+let emulator;
+let workers;
+let persist;
+
+before(async () => {
+  const port = await freePort();
+  const redirectUri = `http://127.0.0.1:${port}/callback`;
+  emulator = await startEmulator(redirectUri);
+  persist = await mkdtemp(join(tmpdir(), "vipps-limits-do-"));
+  const vars = goodVars(emulator, redirectUri);
+  workers = await startWorkers(
+    port,
+    {
+      limited: { vipps: vars, rateLimit: LIMIT },
+      unbound: { vipps: vars, rateLimit: null },
+      off: { vipps: { ...vars, LOGIN_RATE_LIMIT: "off" }, rateLimit: null },
+      misspelt: { vipps: { ...vars, LOGIN_RATE_LIMIT: "sometimes" } },
+    },
+    { persist },
+  );
+}, TIMEOUT);
+
+after(async () => {
+  await workers?.mf.dispose();
+  emulator?.child.kill();
+  if (persist) await rm(persist, { recursive: true, force: true });
+});
+
+/** miniflare's limiter counts in fixed windows of the period: start well inside one. */
+async function freshWindow(periodMs = 60_000, marginMs = 15_000) {
+  const left = periodMs - (Date.now() % periodMs);
+  if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
+
+test("login starts over the limit are refused before anything is stored, per address", TIMEOUT, async () => {
+  await freshWindow();
+  const client = await workers.client("limited");
+  const from = (ip) => ({ "cf-connecting-ip": ip });
+  const before = inspectStorage(persist).withData;
+  for (let i = 0; i < LIMIT; i++) {
+    const r = await client.fresh().get("/login?returnTo=/account", from("203.0.113.7"));
+    assert.equal(r.status, 302, await r.text());
+    assert.ok(r.headers.get("location").startsWith(emulator.issuer), "to the provider");
+  }
+  assert.equal(inspectStorage(persist).withData - before, LIMIT, "one transaction per allowed start");
+
+  // Over the limit: back to the shop's page with the code, no binding cookie, nothing stored.
+  const logs = workers.logs.length;
+  const refused = await client.fresh().get("/login?returnTo=/account", from("203.0.113.7"));
+  assert.ok(!refused.headers.getSetCookie().some((l) => l.includes("vipps_login_binding")), "no binding cookie");
+  await backWithLoginError(refused, "login_rate_limited", "/account");
+  const line = await lineLogged(workers.logs, logs, "login_rate_limited");
+  assert.match(line.hint ?? "", /LOGIN_RATE_LIMITER/);
+
+  // The front-end flow's start: 429, the code and hint, Retry-After, before the body is read.
+  const api = await client.fresh().post("/api/login", "not json", from("203.0.113.7"));
+  assert.equal(api.status, 429);
+  assert.equal(api.headers.get("retry-after"), "60");
+  const body = await api.json();
+  assert.equal(body.error, "login_rate_limited");
+  assert.match(body.hint, /simple\.limit/);
+  assert.equal(inspectStorage(persist).withData - before, LIMIT, "refused starts stored nothing");
+
+  // Another address has its own allowance.
+  const other = await client.fresh().get("/login?returnTo=/account", from("198.51.100.20"));
+  assert.equal(other.status, 302);
+  assert.ok(other.headers.get("location").startsWith(emulator.issuer));
+  assert.equal(inspectStorage(persist).withData - before, LIMIT + 1);
+});
+
+test("callbacks, sessions and the config are not counted as login starts", TIMEOUT, async () => {
+  await freshWindow();
+  const client = await workers.client("limited");
+  const ip = { "cf-connecting-ip": "192.0.2.55" };
+  for (let i = 0; i < LIMIT * 3; i++) {
+    assert.equal((await client.get("/api/config", ip)).status, 200);
+    assert.equal((await client.get("/api/session", ip)).status, 401);
+    // A forged state: refused by its tag, not by the limiter.
+    const callback = await client.get("/callback?state=forged&code=x", ip);
+    assert.notEqual(new URL(callback.headers.get("location") ?? "http://x/", "http://x").searchParams.get("login_error"), "login_rate_limited");
+  }
+  const start = await client.fresh().get("/login", ip);
+  assert.equal(start.status, 302);
+  assert.ok(start.headers.get("location").startsWith(emulator.issuer), "the address's starts are untouched");
+});
+
+test("without the binding, logins do not start: config_invalid names LOGIN_RATE_LIMITER", TIMEOUT, async () => {
+  const client = await workers.client("unbound");
+  const before = inspectStorage(persist).withData;
+  const r = await client.get("/login");
+  assert.equal(r.status, 500);
+  const body = await r.json();
+  assert.equal(body.error, "config_invalid");
+  assert.equal(body.setting, "LOGIN_RATE_LIMITER");
+  assert.match(body.message, /\[\[ratelimits\]\]/);
+  const api = await client.post("/api/login", {});
+  assert.equal(api.status, 500);
+  assert.equal((await api.json()).setting, "LOGIN_RATE_LIMITER");
+  assert.equal(inspectStorage(persist).withData, before, "nothing stored");
+  // Routes that store nothing still work.
+  assert.equal((await client.get("/api/config")).status, 200);
+});
+
+test('LOGIN_RATE_LIMIT = "off" starts logins without the binding; another value is refused', TIMEOUT, async () => {
+  const off = await workers.client("off");
+  const r = await off.get("/login");
+  assert.equal(r.status, 302);
+  assert.ok(r.headers.get("location").startsWith(emulator.issuer));
+
+  const misspelt = await workers.client("misspelt");
+  const bad = await misspelt.get("/api/config");
+  assert.equal(bad.status, 500);
+  const body = await bad.json();
+  assert.equal(body.error, "config_invalid");
+  assert.equal(body.setting, "LOGIN_RATE_LIMIT");
+});
