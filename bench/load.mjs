@@ -16,16 +16,9 @@
 import { createHmac } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import {
-  CLIENT_ID,
-  approveAtEmulator,
-  cookieOf,
-  freePort,
-  goodVars,
-  startEmulator,
-  startWorkers,
-} from "../tests/worker/harness.mjs";
-import { option, positiveInt, quantile, rssBytes, sh, version, workerdPids } from "./lib.mjs";
+import { CLIENT_ID, approveAtEmulator, cookieOf } from "../tests/worker/harness.mjs";
+import { option, positiveInt, quantile, rssBytes, sh, version } from "./lib.mjs";
+import { withBenchStack } from "./stack.mjs";
 
 const argv = process.argv.slice(2);
 /** Option `name` as an integer in 1..max, its default from DEFAULTS. */
@@ -74,31 +67,15 @@ const mib = (bytes) => (bytes / 1024 / 1024).toFixed(1);
 
 // --- the stack -----------------------------------------------------------------------
 
-const port = await freePort();
-const origin = `http://127.0.0.1:${port}`;
-const redirectUri = `${origin}/callback`;
-const emulator = await startEmulator(redirectUri, { users: usersToml(logins + 1) });
-if (!/^http:\/\/127\.0\.0\.1:\d+/.test(emulator.issuer)) throw new Error(`emulator not on 127.0.0.1: ${emulator.issuer}`);
-let workers;
-try {
-  workers = await startWorkers(port, { load: goodVars(emulator, redirectUri) });
-  if (!workers.url.startsWith(origin)) throw new Error(`workerd not on ${origin}: ${workers.url}`);
-  const result = await run(await workers.client());
-  print(result);
-  if (write) {
-    writeFileSync(new URL("load.md", import.meta.url), report(result));
-    console.log("wrote bench/load.md");
-  }
-  if (result.failed) process.exitCode = 1;
-} finally {
-  await workers?.mf.dispose();
-  emulator.child.kill();
+const result = await withBenchStack({ users: usersToml(logins + 1) }, run);
+print(result);
+if (write) {
+  writeFileSync(new URL("load.md", import.meta.url), report(result));
+  console.log("wrote bench/load.md");
 }
+if (result.failed) process.exitCode = 1;
 
-async function run(browser) {
-  const pids = workerdPids();
-  if (pids.length !== 1) throw new Error(`expected one workerd child of pid ${process.pid}, found [${pids}]`);
-  const [workerdPid] = pids;
+async function run({ client: browser, workerdPid, emulator }) {
   const rssBefore = rssBytes(workerdPid);
 
   const counts = { attempted: 0, ok: 0, errors: 0, lost: 0, crossed: 0, duplicated: 0 };
@@ -249,7 +226,11 @@ The built Worker (\`build/\`) in workerd through miniflare and the local Vipps e
 (\`load-<i>\`): \`GET /login\` → the emulator's browserless approve → \`GET /callback\` (302
 with a \`vipps_session\` cookie) → \`GET /api/session\`, whose \`sub\` must be that user's
 pairwise sub (computed by the benchmark from the emulator's rule) and whose name must be
-that user's. Latency: one complete login, the four requests.
+that user's. Latency: one complete login, the four requests. Every start passes the
+\`LOGIN_RATE_LIMITER\` binding (the tests' limit of 100,000 a minute, so none is refused).
+workerd's RSS after includes the logins' Durable Objects (each an SQLite database, in
+memory here), kept until their alarms delete them; the Worker's own wasm memory stays
+flat (\`bench/memory.md\`).
 
 | | figure |
 |---|---:|

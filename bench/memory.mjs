@@ -9,21 +9,11 @@
 // It samples once before any login and after each count; it stops at the last count or
 // at the time limit (seconds), whichever comes first. `--write` records the result in
 // bench/memory.md. `make bench-memory`.
-import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  SCOPES,
-  SESSION_SECRET,
-  approveAtEmulator,
-  freePort,
-  root,
-  startEmulator,
-  startWorkers,
-} from "../tests/worker/harness.mjs";
-import { option as optionOf, positiveInt, rssBytes, workerdPids } from "./lib.mjs";
+import { approveAtEmulator } from "../tests/worker/harness.mjs";
+import { option as optionOf, positiveInt, rssBytes, sh, version } from "./lib.mjs";
+import { withBenchStack } from "./stack.mjs";
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => optionOf(argv, name, fallback);
@@ -36,41 +26,11 @@ const timeLimitSeconds = positiveInt("--time-limit", option("--time-limit", "900
 const write = argv.includes("--write");
 const command = ["node", "bench/memory.mjs", ...argv].join(" ");
 
-// --- workerd's RSS -----------------------------------------------------------------
-
 // --- the stack -----------------------------------------------------------------------
 
-const port = await freePort();
-const origin = `http://127.0.0.1:${port}`;
-const redirectUri = `${origin}/callback`;
-const emulator = await startEmulator(redirectUri);
-if (!/^http:\/\/127\.0\.0\.1:\d+/.test(emulator.issuer)) throw new Error(`emulator not on 127.0.0.1: ${emulator.issuer}`);
-let workers;
-try {
-  workers = await startWorkers(port, {
-    memory: {
-      VIPPS_ISSUER: emulator.issuer,
-      VIPPS_CLIENT_ID: CLIENT_ID,
-      VIPPS_CLIENT_SECRET: CLIENT_SECRET,
-      VIPPS_REDIRECT_URI: redirectUri,
-      VIPPS_SCOPES: SCOPES,
-      VIPPS_TOKEN_AUTH_METHOD: "client_secret_basic",
-      VIPPS_DEBUG_ROUTES: "true",
-      SESSION_SECRET,
-    },
-  });
-  if (!workers.url.startsWith(origin)) throw new Error(`workerd not on ${origin}: ${workers.url}`);
-  await run(await workers.client());
-} finally {
-  await workers?.mf.dispose();
-  emulator.child.kill();
-}
+await withBenchStack({ vars: { VIPPS_DEBUG_ROUTES: "true" } }, run);
 
-async function run(browser) {
-  const pids = workerdPids();
-  if (pids.length !== 1) throw new Error(`expected one workerd child of pid ${process.pid}, found [${pids}]`);
-  const [workerdPid] = pids;
-
+async function run({ client: browser, workerdPid, emulator, origin }) {
   let attempted = 0;
   let ok = 0;
   let errors = 0;
@@ -197,12 +157,7 @@ function mib(bytes) {
   return (bytes / 1024 / 1024).toFixed(1);
 }
 
-function version(pkg) {
-  return JSON.parse(readFileSync(`${root}node_modules/${pkg}/package.json`, "utf8")).version;
-}
-
 function report({ samples, growth, stopLine, errorKinds }) {
-  const sh = (cmd, args) => execFileSync(cmd, args, { encoding: "utf8" }).trim();
   const rows = samples.map(
     (s) =>
       `| ${s.label} | ${s.logins} | ${s.errors} | ${s.elapsed.toFixed(1)} | ${s.perSecond.toFixed(1)} | ` +

@@ -83,7 +83,7 @@ pub async fn consent_revoked(
         .map_or(Transport::Fetch, Transport::Binding);
     let outcome = send(
         &request,
-        Purpose::HandOff.describe(),
+        Purpose::HandOff,
         config.http_timeout_ms,
         crate::handoff::MAX_RESPONSE_BYTES,
         transport,

@@ -7,7 +7,7 @@
 
 use super::config::Config;
 use super::transactions::now_secs;
-use super::upstream::{send, Transport};
+use super::upstream::{send_with_retry_after, Transport};
 use crate::error::{Error, ErrorCode};
 use crate::partner::{access_token_request, process_access_token_response, PartnerToken};
 use crate::token::ClientCredentials;
@@ -54,9 +54,10 @@ pub async fn credentials(
         }
     }
     let request = access_token_request(&config.issuer, keys, &config.system_headers)?;
-    let response = send(
+    let (response, _) = send_with_retry_after(
         &request,
         "the Access Token API (POST /accesstoken/get)",
+        false,
         config.http_timeout_ms,
         MAX_RESPONSE_BYTES,
         Transport::Fetch,

@@ -261,6 +261,7 @@ pub(super) async fn ciba_call<T>(
             let (response, retry_after) = send_with_retry_after(
                 &request,
                 what,
+                false,
                 config.http_timeout_ms,
                 MAX_PROVIDER_RESPONSE_BYTES,
                 Transport::Fetch,
@@ -405,7 +406,7 @@ pub async fn verify_tokens(
         |outbound: Outbound| async move {
             send(
                 &outbound.request,
-                outbound.purpose.describe(),
+                outbound.purpose,
                 timeout,
                 MAX_PROVIDER_RESPONSE_BYTES,
                 Transport::Fetch,

@@ -35,21 +35,24 @@ pub enum Transport<'a> {
     Binding(&'a Fetcher),
 }
 
-/// Sends `request` with a time limit covering the answer's body too, reading at most
-/// `limit` bytes of it. A limit reached is `provider_timeout`; a network failure
-/// `provider_unreachable`; a longer answer `response_too_large` in the error's terms
-/// (`what` names the endpoint: "the token endpoint").
+/// Sends `request` for `purpose` with a time limit covering the answer's body too,
+/// reading at most `limit` bytes of it. A limit reached is `provider_timeout`; a network
+/// failure `provider_unreachable`; a longer answer `response_too_large` in the error's
+/// terms (the login hook's failures are `login_hook_failed`). A JWKS `GET` is shared
+/// with concurrent requests ([`send_jwks_once`]).
 pub async fn send(
     request: &HttpRequest,
-    what: &str,
+    purpose: Purpose,
     timeout_ms: u32,
     limit: usize,
     transport: Transport<'_>,
 ) -> Result<HttpResponse, Error> {
-    if what == Purpose::Jwks.describe() && request.method == "GET" {
+    if purpose == Purpose::Jwks && request.method == "GET" {
         return send_jwks_once(request, timeout_ms, limit, js_sys::Date::now()).await;
     }
-    send_with_retry_after(request, what, timeout_ms, limit, transport)
+    let what = purpose.describe();
+    let hook = purpose == Purpose::HandOff;
+    send_with_retry_after(request, what, hook, timeout_ms, limit, transport)
         .await
         .map(|(response, _)| response)
 }
@@ -131,6 +134,7 @@ async fn send_jwks_once(
     let answer = send_with_retry_after(
         request,
         Purpose::Jwks.describe(),
+        false,
         timeout_ms,
         limit,
         Transport::Fetch,
@@ -145,16 +149,20 @@ async fn send_jwks_once(
     answer
 }
 
-/// [`send`], also handing back the answer's `Retry-After` header (CIBA: HTTP 429).
+/// [`send`] for a request that no [`Purpose`] names (`what` names it: "the Access
+/// Token API"), also handing back the answer's `Retry-After` header (CIBA: HTTP 429).
+/// `hook`: the shop's login hook, whose failures are `login_hook_failed` (as is
+/// anything sent through a service binding).
 pub async fn send_with_retry_after(
     request: &HttpRequest,
     what: &str,
+    hook: bool,
     timeout_ms: u32,
     limit: usize,
     transport: Transport<'_>,
 ) -> Result<(HttpResponse, Option<String>), Error> {
     let signal = AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(timeout_ms));
-    let hook = matches!(transport, Transport::Binding(_)) || what == Purpose::HandOff.describe();
+    let hook = hook || matches!(transport, Transport::Binding(_));
     let (timeout, unreachable, too_large) = if hook {
         (
             ErrorCode::LoginHookFailed,
@@ -360,7 +368,7 @@ where
             };
             send(
                 &outbound.request,
-                outbound.purpose.describe(),
+                outbound.purpose,
                 timeout_ms,
                 limit,
                 transport,
