@@ -6,6 +6,7 @@
 // LOGIN_RATE_LIMIT = "off" says a rule in front does the job. `make test-worker`.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,7 +61,10 @@ test("login starts over the limit are refused before anything is stored, per add
     assert.equal(r.status, 302, await r.text());
     assert.ok(r.headers.get("location").startsWith(emulator.issuer), "to the provider");
   }
-  assert.equal(inspectStorage(persist).withData - before, LIMIT, "one transaction per allowed start");
+  const stored = inspectStorage(persist);
+  assert.equal(stored.withData - before, LIMIT, "one transaction per allowed start");
+  // SECURITY.md's "< 2 KiB" per transaction, measured.
+  assert.ok(stored.dataBytes / stored.withData < 2048, JSON.stringify(stored));
 
   // Over the limit: back to the shop's page with the code, no binding cookie, nothing stored.
   const logs = workers.logs.length;
@@ -132,3 +136,34 @@ test('LOGIN_RATE_LIMIT = "off" starts logins without the binding; another value 
   assert.equal(body.error, "config_invalid");
   assert.equal(body.setting, "LOGIN_RATE_LIMIT");
 });
+
+test("anonymous requests other than a start create no Durable Object and store nothing", TIMEOUT, async () => {
+  await freshWindow();
+  const client = await workers.client("limited");
+  const ip = { "cf-connecting-ip": "192.0.2.77" };
+  const before = inspectStorage(persist);
+  const forged = () => randomBytes(40).toString("base64url");
+  for (let i = 0; i < 20; i++) {
+    await (await client.fresh().get(`/callback?state=${forged()}&code=x`, ip)).text();
+    await (await client.fresh().post("/api/callback", { state: forged(), code: "x" }, ip)).text();
+    await (await client.fresh().get("/api/session", { ...ip, cookie: `vipps_session=${forged()}` })).text();
+    await (await client.fresh().post("/webhooks/consent-revoked", "not a jwt", { ...ip, "content-type": "text/plain" })).text();
+  }
+  assert.deepEqual(count(inspectStorage(persist)), count(before), "forged callbacks, sessions and webhooks store nothing");
+
+  // One real start, then its callback from 20 other browsers: read, never consumed or written.
+  const start = await client.fresh().get("/login", ip);
+  assert.equal(start.status, 302);
+  const state = new URL(start.headers.get("location")).searchParams.get("state");
+  for (let i = 0; i < 20; i++) {
+    const r = await client.fresh().get(`/callback?state=${state}&code=x`, ip);
+    await r.text();
+  }
+  const after = inspectStorage(persist);
+  assert.equal(after.objects - before.objects, 1, "one object: the start's");
+  assert.equal(after.withData - before.withData, 1);
+  const taken = await workers.take(state, "limited");
+  assert.equal(taken.status, 200, "the transaction is still pending for its own browser");
+});
+
+const count = ({ objects, withData, dataBytes }) => ({ objects, withData, dataBytes });
