@@ -16,19 +16,32 @@ use worker::{Env, Request};
 /// The rate limiting binding's name in wrangler.toml.
 pub const BINDING: &str = "LOGIN_RATE_LIMITER";
 
-/// The client's address as Cloudflare saw it (`CF-Connecting-IP`, set by Cloudflare's
-/// edge; a client cannot choose it there). Without it (a test outside Cloudflare)
-/// every request shares one bucket, which errs towards refusing.
-fn client_key(req: &Request) -> worker::Result<String> {
-    let ip = req.headers().get("cf-connecting-ip")?.unwrap_or_default();
-    // An address is at most 45 characters (IPv6 with an IPv4 tail); anything longer is
-    // not one Cloudflare set, and gets the shared bucket.
-    let ip = if ip.is_empty() || ip.len() > 45 {
-        "unknown"
-    } else {
-        ip.as_str()
-    };
-    Ok(format!("login-start:{ip}"))
+/// The limiter's key for a request from `ip`, the client's address as Cloudflare saw it
+/// (`CF-Connecting-IP`, set by Cloudflare's edge; a client cannot choose it there). An
+/// IPv6 client is keyed by its /64: one customer line or host usually holds a whole /64,
+/// so keying by the full address would give an attacker 2^64 allowances. Without an
+/// address (a test outside Cloudflare) or with one that does not parse, every such
+/// request shares one bucket, which errs towards refusing.
+pub fn client_key(ip: Option<&str>) -> String {
+    let ip = ip.map(str::trim).unwrap_or_default();
+    // An address is at most 45 characters (IPv6 with an IPv4 tail): longer is not one.
+    let parsed = (ip.len() <= 45)
+        .then(|| ip.parse::<std::net::IpAddr>().ok())
+        .flatten();
+    match parsed {
+        Some(std::net::IpAddr::V4(v4)) => format!("login-start:{v4}"),
+        Some(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("login-start:{v4}"),
+            None => {
+                let s = v6.segments();
+                format!(
+                    "login-start:{:x}:{:x}:{:x}:{:x}::/64",
+                    s[0], s[1], s[2], s[3]
+                )
+            }
+        },
+        None => "login-start:unknown".to_string(),
+    }
 }
 
 /// What the limiter says about a login start.
@@ -57,7 +70,8 @@ pub async fn login_start(req: &Request, env: &Env, config: &Config) -> worker::R
             hint: None,
         }));
     };
-    match limiter.limit(client_key(req)?).await {
+    let ip = req.headers().get("cf-connecting-ip")?;
+    match limiter.limit(client_key(ip.as_deref())).await {
         Ok(outcome) if outcome.success => Ok(Verdict::Allowed),
         Ok(_) => Ok(Verdict::Refused(Error::new(
             ErrorCode::LoginRateLimited,
@@ -69,6 +83,50 @@ pub async fn login_start(req: &Request, env: &Env, config: &Config) -> worker::R
                 serde_json::json!({ "level": "warn", "warning": "rate_limiter_failed" })
             );
             Ok(Verdict::Allowed)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_key;
+
+    #[test]
+    fn ipv4_is_keyed_by_the_address() {
+        assert_eq!(client_key(Some("203.0.113.7")), "login-start:203.0.113.7");
+        assert_ne!(
+            client_key(Some("203.0.113.7")),
+            client_key(Some("203.0.113.8"))
+        );
+    }
+
+    #[test]
+    fn ipv6_is_keyed_by_its_64() {
+        let a = client_key(Some("2001:db8:1:2:aaaa::1"));
+        assert_eq!(a, "login-start:2001:db8:1:2::/64");
+        // Another host of the same /64, written another way: the same bucket.
+        assert_eq!(
+            client_key(Some("2001:0db8:0001:0002:ffff:ffff:ffff:ffff")),
+            a
+        );
+        assert_ne!(client_key(Some("2001:db8:1:3::1")), a);
+        // IPv4-mapped is the IPv4 address.
+        assert_eq!(
+            client_key(Some("::ffff:203.0.113.7")),
+            "login-start:203.0.113.7"
+        );
+    }
+
+    #[test]
+    fn anything_else_shares_one_bucket() {
+        for bad in [
+            None,
+            Some(""),
+            Some("not an address"),
+            Some("1.2.3.4.5"),
+            Some(&*"1".repeat(100)),
+        ] {
+            assert_eq!(client_key(bad), "login-start:unknown", "{bad:?}");
         }
     }
 }

@@ -90,6 +90,20 @@ test("login starts over the limit are refused before anything is stored, per add
   assert.equal(inspectStorage(persist).withData - before, LIMIT + 1);
 });
 
+test("an IPv6 client is counted by its /64: other hosts of it share the allowance", TIMEOUT, async () => {
+  await freshWindow();
+  const client = await workers.client("limited");
+  for (let i = 1; i <= LIMIT; i++) {
+    const r = await client.fresh().get("/login", { "cf-connecting-ip": `2001:db8:9:9::${i}` });
+    assert.equal(r.status, 302);
+    assert.ok(r.headers.get("location").startsWith(emulator.issuer));
+  }
+  const sameNet = await client.fresh().get("/login", { "cf-connecting-ip": "2001:db8:9:9:ffff:ffff:ffff:ffff" });
+  await backWithLoginError(sameNet, "login_rate_limited");
+  const otherNet = await client.fresh().get("/login", { "cf-connecting-ip": "2001:db8:9:a::1" });
+  assert.ok(otherNet.headers.get("location").startsWith(emulator.issuer), "another /64 has its own");
+});
+
 test("callbacks, sessions and the config are not counted as login starts", TIMEOUT, async () => {
   await freshWindow();
   const client = await workers.client("limited");
