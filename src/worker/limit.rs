@@ -60,24 +60,22 @@ pub async fn login_start(req: &Request, env: &Env, config: &Config) -> worker::R
     if !config.rate_limit {
         return Ok(Verdict::Allowed);
     }
-    let Ok(limiter) = env.rate_limiter(BINDING) else {
-        return Ok(Verdict::Unconfigured(ConfigError {
+    let ip = req.headers().get("cf-connecting-ip")?;
+    match ask(env, &client_key(ip.as_deref())).await {
+        None => Ok(Verdict::Unconfigured(ConfigError {
             setting: BINDING,
             message: format!(
                 "the rate limiting binding {BINDING} is missing: add [[ratelimits]] name = \"{BINDING}\" to wrangler.toml (see the shipped one), or set {LOGIN_RATE_LIMIT} = \"off\" with a Cloudflare rate limiting rule in front of /login and /api/login"
             ),
             code: None,
             hint: None,
-        }));
-    };
-    let ip = req.headers().get("cf-connecting-ip")?;
-    match limiter.limit(client_key(ip.as_deref())).await {
-        Ok(outcome) if outcome.success => Ok(Verdict::Allowed),
-        Ok(_) => Ok(Verdict::Refused(Error::new(
+        })),
+        Some(Ok(true)) => Ok(Verdict::Allowed),
+        Some(Ok(false)) => Ok(Verdict::Refused(Error::new(
             ErrorCode::LoginRateLimited,
             "too many logins started from this address: wait for the limiter's period (60 s as shipped)",
         ))),
-        Err(_) => {
+        Some(Err(())) => {
             worker::console_log!(
                 "{}",
                 serde_json::json!({ "level": "warn", "warning": "rate_limiter_failed" })
@@ -85,6 +83,33 @@ pub async fn login_start(req: &Request, env: &Env, config: &Config) -> worker::R
             Ok(Verdict::Allowed)
         }
     }
+}
+
+/// `await env.LOGIN_RATE_LIMITER.limit({ key })` and its `success`; `None` without the
+/// binding. Through `js_sys` rather than worker's `RateLimiter`, whose serde-wasm-bindgen
+/// (de)serialisation of `{key}` and `{success}` costs this Worker's wasm more than the
+/// whole limiter (bench/size-report.md).
+async fn ask(env: &Env, key: &str) -> Option<Result<bool, ()>> {
+    use js_sys::{Function, Object, Promise, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+    let binding = Reflect::get(env, &JsValue::from_str(BINDING))
+        .ok()
+        .filter(JsValue::is_object)?;
+    let limit = Reflect::get(&binding, &JsValue::from_str("limit"))
+        .ok()?
+        .dyn_into::<Function>()
+        .ok()?;
+    let options = Object::new();
+    let answer = async {
+        Reflect::set(&options, &JsValue::from_str("key"), &JsValue::from_str(key))?;
+        let promise = limit.call1(&binding, &options)?.dyn_into::<Promise>()?;
+        let outcome = js_sys::futures::JsFuture::from(promise).await?;
+        Reflect::get(&outcome, &JsValue::from_str("success"))
+    };
+    Some(match answer.await {
+        Ok(success) => success.as_bool().ok_or(()),
+        Err(_) => Err(()),
+    })
 }
 
 #[cfg(test)]

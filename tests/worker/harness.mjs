@@ -169,9 +169,11 @@ async function compatibilityDate() {
  * or `{ vipps: bindings, services }` for the built Worker with service bindings (e.g.
  * `LOGIN_HOOK`; `rateLimit`: the LOGIN_RATE_LIMITER binding's starts per minute, `null`
  * for none; `transactions`, `phoneLogins`: another Durable Object class as
- * LOGIN_TRANSACTIONS or PHONE_LOGINS), or
- * `{ js: "<module source>", bindings, services, durableObjects }` for a small JS Worker
- * of a test's own (a shop, a login hook, a failing Durable Object).
+ * LOGIN_TRANSACTIONS or PHONE_LOGINS; `wrappedBindings`: bindings made by a test's
+ * module, e.g. a rate limiter that fails), or
+ * `{ js: "<module source>", bindings, services, durableObjects, wrapped }` for a small JS
+ * Worker of a test's own (a shop, a login hook, a failing Durable Object; `wrapped`: the
+ * module of a wrapped binding).
  */
 async function workerOptions(name, spec) {
   const compatibility = await compatibilityDate();
@@ -180,7 +182,8 @@ async function workerOptions(name, spec) {
       name,
       modules: true,
       script: spec.js,
-      compatibilityDate: compatibility,
+      // A wrapped binding's module takes the date of the Worker it is bound to.
+      ...(spec.wrapped ? {} : { compatibilityDate: compatibility }),
       bindings: spec.bindings ?? {},
       serviceBindings: spec.services ?? {},
       durableObjects: spec.durableObjects ?? {},
@@ -212,6 +215,8 @@ async function workerOptions(name, spec) {
     ...(spec.rateLimit === null
       ? {}
       : { ratelimits: { LOGIN_RATE_LIMITER: { simple: { limit: spec.rateLimit ?? 100_000, period: 60 } } } }),
+    // A test's own stand-in for a binding: { NAME: { scriptName } } (miniflare).
+    wrappedBindings: spec.wrappedBindings ?? {},
     bindings,
     serviceBindings: spec.vipps ? (spec.services ?? {}) : {},
   };

@@ -34,6 +34,14 @@ before(async () => {
       unbound: { vipps: vars, rateLimit: null },
       off: { vipps: { ...vars, LOGIN_RATE_LIMIT: "off" }, rateLimit: null },
       misspelt: { vipps: { ...vars, LOGIN_RATE_LIMIT: "sometimes" } },
+      broken: { vipps: vars, rateLimit: null, wrappedBindings: { LOGIN_RATE_LIMITER: { scriptName: "broken-limiter" } } },
+      // A rate limiter whose limit() fails, as a runtime error would.
+      "broken-limiter": {
+        wrapped: true,
+        js: `export default function () {
+          return { async limit() { throw new Error("rate limiter down (test fault)"); } };
+        }`,
+      },
     },
     { persist },
   );
@@ -181,3 +189,14 @@ test("anonymous requests other than a start create no Durable Object and store n
 });
 
 const count = ({ objects, withData, dataBytes }) => ({ objects, withData, dataBytes });
+
+test("a limiter that fails lets logins start, with a warning logged", TIMEOUT, async () => {
+  const client = await workers.client("broken");
+  const from = workers.logs.length;
+  const r = await client.get("/login");
+  assert.equal(r.status, 302, await r.text());
+  assert.ok(r.headers.get("location").startsWith(emulator.issuer));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const warned = workers.logs.slice(from).some((l) => l.includes('"warning":"rate_limiter_failed"'));
+  assert.ok(warned, "the limiter's failure is logged");
+});
