@@ -76,9 +76,10 @@ pub fn lease_secs(config: &Config) -> u64 {
 }
 
 /// Completes the login a callback query (`code`, `state`, `iss`, or Vipps' `error`)
-/// belongs to. The outer `Result` is the runtime's (storage down); the inner one the
-/// login's. A duplicate in the same browser gets the same result; the code is redeemed
-/// once; another browser is refused without consuming anything.
+/// belongs to. The outer `Result` is the runtime's; the inner one the login's, storage
+/// failures included (`storage_unavailable`: nothing is redeemed when the claim fails).
+/// A duplicate in the same browser gets the same result; the code is redeemed once;
+/// another browser is refused without consuming anything.
 pub async fn complete_login(
     env: &Env,
     store: &TransactionStore<'_>,
