@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CLIENT_ID, CLIENT_SECRET, SCOPES, SESSION_SECRET, approveAtEmulator, freePort, startEmulator, startWorkers } from "./harness.mjs";
+import { approveAtEmulator, freePort, goodVars, startEmulator, startWorkers } from "./harness.mjs";
 import { inspectStorage } from "./do-storage.mjs";
 
 const DUPLICATE_WINDOW_SECS = 120; // src/transaction.rs
@@ -24,14 +24,7 @@ before(async () => {
   workers = await startWorkers(
     port,
     {
-      main: {
-        VIPPS_ISSUER: emulator.issuer,
-        VIPPS_CLIENT_ID: CLIENT_ID,
-        VIPPS_CLIENT_SECRET: CLIENT_SECRET,
-        VIPPS_REDIRECT_URI: `${origin}/callback`,
-        VIPPS_SCOPES: SCOPES,
-        SESSION_SECRET,
-      },
+      main: goodVars(emulator, `${origin}/callback`),
     },
     { persist },
   );

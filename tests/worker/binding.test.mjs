@@ -8,11 +8,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  SCOPES,
-  SESSION_SECRET,
   approveAtEmulator,
+  goodVars,
   cookieOf,
   eventually,
   freePort,
@@ -37,15 +34,7 @@ before(async () => {
   origin = `http://127.0.0.1:${port}`;
   emulator = await startEmulator([`${origin}/callback`]);
   workers = await startWorkers(port, {
-    main: {
-      VIPPS_ISSUER: emulator.issuer,
-      VIPPS_CLIENT_ID: CLIENT_ID,
-      VIPPS_CLIENT_SECRET: CLIENT_SECRET,
-      VIPPS_REDIRECT_URI: `${origin}/callback`,
-      VIPPS_SCOPES: SCOPES,
-      VIPPS_ALLOWED_FLOWS: AUTOMATIC,
-      SESSION_SECRET,
-    },
+    main: goodVars(emulator, `${origin}/callback`, { VIPPS_ALLOWED_FLOWS: AUTOMATIC }),
   });
   main = await workers.client("main");
 }, TIMEOUT);

@@ -11,10 +11,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  SCOPES,
   approveAtEmulator,
+  goodVars,
   cookieOf,
   freePort,
   startEmulator,
@@ -54,15 +52,7 @@ async function worker(secrets) {
   workers = await startWorkers(
     port,
     {
-      main: {
-        VIPPS_ISSUER: emulator.issuer,
-        VIPPS_CLIENT_ID: CLIENT_ID,
-        VIPPS_CLIENT_SECRET: CLIENT_SECRET,
-        VIPPS_REDIRECT_URI: `${origin}/callback`,
-        VIPPS_SCOPES: SCOPES,
-        PHONE_LOGIN_API_KEY: KEY,
-        ...secrets,
-      },
+      main: goodVars(emulator, `${origin}/callback`, { PHONE_LOGIN_API_KEY: KEY, ...secrets }),
     },
     { persist },
   );
