@@ -35,6 +35,12 @@ before(async () => {
       off: { vipps: { ...vars, LOGIN_RATE_LIMIT: "off" }, rateLimit: null },
       misspelt: { vipps: { ...vars, LOGIN_RATE_LIMIT: "sometimes" } },
       broken: { vipps: vars, rateLimit: null, wrappedBindings: { LOGIN_RATE_LIMITER: { scriptName: "broken-limiter" } } },
+      // A shop's Worker in front, forwarding the customer's request through a service
+      // binding (README "In a shop").
+      front: {
+        js: "export default { fetch: (request, env) => env.VIPPS_LOGIN.fetch(request) };",
+        services: { VIPPS_LOGIN: "limited" },
+      },
       // A rate limiter whose limit() fails, as a runtime error would.
       "broken-limiter": {
         wrapped: true,
@@ -199,4 +205,20 @@ test("a limiter that fails lets logins start, with a warning logged", TIMEOUT, a
   await new Promise((resolve) => setTimeout(resolve, 200));
   const warned = workers.logs.slice(from).some((l) => l.includes('"warning":"rate_limiter_failed"'));
   assert.ok(warned, "the limiter's failure is logged");
+});
+
+test("through a shop's service binding the customer's address still counts", TIMEOUT, async () => {
+  await freshWindow();
+  const front = await workers.client("front");
+  const direct = await workers.client("limited");
+  const ip = { "cf-connecting-ip": "198.51.100.99" };
+  for (let i = 0; i < LIMIT; i++) {
+    const r = await front.fresh().get("/login", ip);
+    assert.equal(r.status, 302);
+    assert.ok(r.headers.get("location").startsWith(emulator.issuer), "started through the shop");
+  }
+  // The same address, directly: its allowance is the one the shop's requests used.
+  await backWithLoginError(await direct.fresh().get("/login", ip), "login_rate_limited");
+  const other = await front.fresh().get("/login", { "cf-connecting-ip": "198.51.100.100" });
+  assert.ok(other.headers.get("location").startsWith(emulator.issuer), "another customer is not held back");
 });
