@@ -57,11 +57,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         Ok(answer) => answer,
         Err(e) => Answer {
             response: internal_error(&e),
-            error: Some(match &e {
-                worker::Error::RustError(m) if m.starts_with(storage::RUNTIME_MARK) => {
-                    "storage_unavailable"
-                }
-                _ => "internal_error",
+            error: Some(match storage::runtime_message(&e) {
+                Some(_) => "storage_unavailable",
+                None => "internal_error",
             }),
             message: None,
             hint: None,

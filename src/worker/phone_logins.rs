@@ -85,13 +85,13 @@ impl PhoneLoginStore {
     ) -> worker::Result<(u16, String)> {
         let stub = self.namespace.id_from_name(auth_req_id)?.get_stub()?;
         let url = format!("{BASE_URL}{op}");
-        storage::send(&stub, &url, &body, &format!("PhoneLogins {op}"))
+        storage::send(&stub, &url, &body, "PhoneLogins", op)
             .await
             .map_err(|e| storage::runtime_error(&e))
     }
 
     fn unexpected(op: &str, status: u16) -> worker::Error {
-        storage::runtime_error(&storage::unexpected(&format!("PhoneLogins {op}"), status))
+        storage::runtime_error(&storage::unexpected("PhoneLogins", op, status))
     }
 
     /// Stores a new login; `false` when one is stored under its `auth_req_id` already.

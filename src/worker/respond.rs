@@ -355,12 +355,10 @@ pub fn config_invalid(e: &ConfigError) -> worker::Result<Response> {
 /// A failure of the runtime (a binding missing, storage down): logged without
 /// details that could hold request data, answered as a bare 500.
 pub fn internal_error(e: &worker::Error) -> Response {
-    if let worker::Error::RustError(message) = e {
-        if let Some(message) = message.strip_prefix(super::storage::RUNTIME_MARK) {
-            let e = Error::new(ErrorCode::StorageUnavailable, message);
-            if let Ok(response) = error_json(status_of(e.code()), error_body(&e)) {
-                return response;
-            }
+    if let Some(message) = super::storage::runtime_message(e) {
+        let e = Error::new(ErrorCode::StorageUnavailable, message);
+        if let Ok(response) = error_json(status_of(e.code()), error_body(&e)) {
+            return response;
         }
     }
     let kind = match e {

@@ -12,10 +12,17 @@ use worker::{Headers, Stub};
 /// work is one storage read and write: milliseconds.
 pub const TIMEOUT_MS: u64 = 5_000;
 
-/// `POST {url}` with a JSON `body` to `stub`: the status and the answer's text.
-/// `what` names the object in the error (`LoginTransactions put`).
-pub async fn send(stub: &Stub, url: &str, body: &str, what: &str) -> Result<(u16, String), Error> {
-    let failed = |how: &str| Error::new(ErrorCode::StorageUnavailable, format!("{what} {how}"));
+/// `POST {url}` with a JSON `body` to `stub`: the status and the answer's text. `class`
+/// and `op` name the call in the error (`LoginTransactions put`), worded only on failure.
+pub async fn send(
+    stub: &Stub,
+    url: &str,
+    body: &str,
+    class: &str,
+    op: &str,
+) -> Result<(u16, String), Error> {
+    let failed =
+        |how: &str| Error::new(ErrorCode::StorageUnavailable, format!("{class} {op} {how}"));
     let call = async {
         let headers = Headers::new();
         headers.set("content-type", "application/json")?;
@@ -36,19 +43,23 @@ pub async fn send(stub: &Stub, url: &str, body: &str, what: &str) -> Result<(u16
 }
 
 /// An answer whose status or body is not what the object's protocol says.
-pub fn unexpected(what: &str, status: u16) -> Error {
+pub fn unexpected(class: &str, op: &str, status: u16) -> Error {
     Error::new(
         ErrorCode::StorageUnavailable,
-        format!("{what} answered HTTP {status}"),
+        format!("{class} {op} answered HTTP {status}"),
     )
 }
 
 /// The answer's JSON as `T`, or [`ErrorCode::StorageUnavailable`].
-pub fn parse<T: for<'de> serde::Deserialize<'de>>(what: &str, text: &str) -> Result<T, Error> {
+pub fn parse<T: for<'de> serde::Deserialize<'de>>(
+    class: &str,
+    op: &str,
+    text: &str,
+) -> Result<T, Error> {
     serde_json::from_str(text).map_err(|_| {
         Error::new(
             ErrorCode::StorageUnavailable,
-            format!("{what} answered JSON that is not its protocol's"),
+            format!("{class} {op} answered JSON that is not its protocol's"),
         )
     })
 }
@@ -56,8 +67,16 @@ pub fn parse<T: for<'de> serde::Deserialize<'de>>(what: &str, text: &str) -> Res
 /// Marks a storage failure inside a `worker::Error`, for the routes whose store calls
 /// answer the runtime's `Result` (phone logins): [`super::respond::internal_error`]
 /// answers it `503 storage_unavailable` with the hint, not a bare 500.
-pub const RUNTIME_MARK: &str = "storage_unavailable: ";
+const RUNTIME_MARK: &str = "storage_unavailable: ";
 
 pub fn runtime_error(e: &Error) -> worker::Error {
     worker::Error::RustError(format!("{RUNTIME_MARK}{}", e.message()))
+}
+
+/// The storage failure's message inside a runtime error made by [`runtime_error`].
+pub fn runtime_message(e: &worker::Error) -> Option<&str> {
+    match e {
+        worker::Error::RustError(message) => message.strip_prefix(RUNTIME_MARK),
+        _ => None,
+    }
 }

@@ -36,6 +36,8 @@ use worker::{durable_object, Env, Method, ObjectNamespace, Request, Response, St
 
 /// The Durable Object binding's name in wrangler.toml.
 pub const BINDING: &str = "LOGIN_TRANSACTIONS";
+/// The class, as errors name it.
+const CLASS: &str = "LoginTransactions";
 
 /// Longest `state` accepted as a key: the core's limit for authorization requests
 /// is far below (Vipps' gateway refuses 1000+ characters).
@@ -211,18 +213,20 @@ impl<'k> TransactionStore<'k> {
         op: &str,
         body: &B,
     ) -> CoreResult<(u16, String)> {
-        let what = format!("LoginTransactions {op}");
-        let unavailable =
-            |_| Error::new(ErrorCode::StorageUnavailable, format!("{what}: no object"));
+        let failed = |how: &str| {
+            Error::new(
+                ErrorCode::StorageUnavailable,
+                format!("{CLASS} {op}: {how}"),
+            )
+        };
         // One object per state: never a global object.
         let stub = self
             .namespace
             .id_from_name(state)
             .and_then(|id| id.get_stub())
-            .map_err(unavailable)?;
-        let body = serde_json::to_string(body)
-            .map_err(|_| Error::new(ErrorCode::StorageUnavailable, format!("{what}: body")))?;
-        storage::send(&stub, &format!("{BASE_URL}{op}"), &body, &what).await
+            .map_err(|_| failed("no object"))?;
+        let body = serde_json::to_string(body).map_err(|_| failed("body"))?;
+        storage::send(&stub, &format!("{BASE_URL}{op}"), &body, CLASS, op).await
     }
 
     /// 200 with `T`, or 409 with a refusal.
@@ -232,14 +236,13 @@ impl<'k> TransactionStore<'k> {
         op: &str,
         body: &B,
     ) -> CoreResult<T> {
-        let what = format!("LoginTransactions {op}");
         match self.call(state, op, body).await? {
-            (200, text) => storage::parse(&what, &text),
+            (200, text) => storage::parse(CLASS, op, &text),
             (409, text) => {
-                let refusal: Refusal = storage::parse(&what, &text)?;
+                let refusal: Refusal = storage::parse(CLASS, op, &text)?;
                 Err(refusal_error(&refusal.refused))
             }
-            (status, _) => Err(storage::unexpected(&what, status)),
+            (status, _) => Err(storage::unexpected(CLASS, op, status)),
         }
     }
 
@@ -254,7 +257,7 @@ impl<'k> TransactionStore<'k> {
         match self.call(&transaction.state, "put", transaction).await? {
             (201, _) => Ok(()),
             (409, _) => Err(refusal_error("invalid_options")),
-            (status, _) => Err(storage::unexpected("LoginTransactions put", status)),
+            (status, _) => Err(storage::unexpected(CLASS, "put", status)),
         }
     }
 

@@ -6,14 +6,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  SCOPES,
-  SESSION_SECRET,
   approveAtEmulator,
   backWithLoginError,
   eventually,
   freePort,
+  goodVars,
   lineLogged,
   parseSetCookie,
   startEmulator,
@@ -55,14 +52,7 @@ before(async () => {
   closedPort = await freePort(); // nothing listens there
   const redirectUri = `http://127.0.0.1:${port}/callback`;
   emulator = await startEmulator(redirectUri);
-  const good = {
-    VIPPS_ISSUER: emulator.issuer,
-    VIPPS_CLIENT_ID: CLIENT_ID,
-    VIPPS_REDIRECT_URI: redirectUri,
-    VIPPS_SCOPES: SCOPES,
-    VIPPS_CLIENT_SECRET: CLIENT_SECRET,
-    SESSION_SECRET,
-  };
+  const good = goodVars(emulator, redirectUri);
   workers = await startWorkers(port, {
     main: good,
     impatient: { ...good, VIPPS_HTTP_TIMEOUT_MS: "300" },

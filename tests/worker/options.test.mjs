@@ -8,15 +8,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
   CLIENT_ID,
-  CLIENT_SECRET,
   PARTNER_CLIENT_ID,
   PARTNER_CLIENT_SECRET,
   PARTNER_MSN,
-  SCOPES,
-  SESSION_SECRET,
   approveAtEmulator,
   backWithLoginError,
   freePort,
+  goodVars,
   lineLogged,
   startEmulator,
   startWorkers,
@@ -39,14 +37,7 @@ before(async () => {
   const port = await freePort();
   const redirectUri = `http://127.0.0.1:${port}/callback`;
   emulator = await startEmulator([redirectUri]);
-  const base = {
-    VIPPS_ISSUER: emulator.issuer,
-    VIPPS_CLIENT_ID: CLIENT_ID,
-    VIPPS_CLIENT_SECRET: CLIENT_SECRET,
-    VIPPS_REDIRECT_URI: redirectUri,
-    VIPPS_SCOPES: SCOPES,
-    SESSION_SECRET,
-  };
+  const base = goodVars(emulator, redirectUri);
   const allowAll = {
     VIPPS_ALLOWED_MARKETS: "NO,DK",
     VIPPS_ALLOWED_FLOWS: "automatic_return_from_vipps_app",

@@ -12,7 +12,14 @@ import { createHash, createHmac } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CLIENT_ID, CLIENT_SECRET, SCOPES, SESSION_SECRET, freePort, startEmulator, startWorkers } from "./harness.mjs";
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  freePort,
+  goodVars,
+  startEmulator,
+  startWorkers,
+} from "./harness.mjs";
 import { inspectStorage } from "./do-storage.mjs";
 
 const TIMEOUT = { timeout: 60_000 };
@@ -53,14 +60,7 @@ before(async () => {
     settings: "ciba_interval_secs = 1",
     users: LISE,
   });
-  const good = {
-    VIPPS_ISSUER: emulator.issuer,
-    VIPPS_CLIENT_ID: CLIENT_ID,
-    VIPPS_REDIRECT_URI: `${origin}/callback`,
-    VIPPS_SCOPES: SCOPES,
-    VIPPS_CLIENT_SECRET: CLIENT_SECRET,
-    SESSION_SECRET,
-  };
+  const good = goodVars(emulator, `${origin}/callback`);
   persist = await mkdtemp(join(tmpdir(), "vipps-phone-do-"));
   main = await startWorkers(
     port,

@@ -15,14 +15,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CLIENT_ID,
-  CLIENT_SECRET,
   SCOPES,
-  SESSION_SECRET,
   approveAtEmulator,
-  cookieOf,
   backWithLoginError,
+  cookieOf,
   eventually,
   freePort,
+  goodVars,
   lineLogged,
   startEmulator,
   startWorkers,
@@ -63,16 +62,10 @@ before(async () => {
   const base = `http://127.0.0.1:${server.address().port}`;
   providers = { server, noUserinfo: `${base}/no-userinfo`, otherIssuer: `${base}/other-issuer` };
 
-  const good = {
-    VIPPS_ISSUER: emulator.issuer,
-    VIPPS_CLIENT_ID: CLIENT_ID,
-    VIPPS_CLIENT_SECRET: CLIENT_SECRET,
-    VIPPS_REDIRECT_URI: `${origin}/callback`,
-    VIPPS_SCOPES: SCOPES,
+  const good = goodVars(emulator, `${origin}/callback`, {
     VIPPS_ALLOWED_FLOWS: "automatic_return_from_vipps_app",
     VIPPS_DEBUG_ROUTES: "true",
-    SESSION_SECRET,
-  };
+  });
   persist = await mkdtemp(join(tmpdir(), "vipps-robust-do-"));
   workers = await startWorkers(
     port,

@@ -10,14 +10,11 @@ import assert from "node:assert/strict";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  SCOPES,
-  SESSION_SECRET,
   approveAtEmulator,
-  cookieOf,
   backWithLoginError,
+  cookieOf,
   freePort,
+  goodVars,
   startEmulator,
   startWorkers,
 } from "./harness.mjs";
@@ -96,16 +93,10 @@ before(async () => {
   await new Promise((resolve) => hookServer.listen(0, "127.0.0.1", resolve));
   const hookUrl = `http://127.0.0.1:${hookServer.address().port}/vipps-hook`;
 
-  const vipps = {
-    VIPPS_ISSUER: emulator.issuer,
-    VIPPS_CLIENT_ID: CLIENT_ID,
-    VIPPS_CLIENT_SECRET: CLIENT_SECRET,
-    VIPPS_REDIRECT_URI: redirectUri,
-    VIPPS_SCOPES: SCOPES,
+  const vipps = goodVars(emulator, redirectUri, {
     VIPPS_BASE_PATH: "/auth",
     VIPPS_ALLOWED_FLOWS: "automatic_return_from_vipps_app",
-    SESSION_SECRET,
-  };
+  });
   workers = await startWorkers(port, {
     shop: { js: SHOP, services: { VIPPS_LOGIN: "vipps" } },
     vipps: { vipps, services: { LOGIN_HOOK: "hook" } },
